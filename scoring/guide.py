@@ -1,0 +1,166 @@
+"""The phrasing guide: categories of standard phrases, forbidden phrases (服务禁语), allowed look-alikes.
+
+Format: ``docs/guide-format.md``. The category ids greeting, ask_case_info, verify_identity,
+empathy, hold, commitment and closing are fixed: scenarios, reports and tools depend on them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from simulator.errors import Problem, ValidationError
+from simulator.yamlio import Document, load_file
+
+GUIDE_PATH = Path(__file__).with_name("guide.yaml")
+FIXED_CATEGORIES = ("greeting", "ask_case_info", "verify_identity", "empathy", "hold", "commitment", "closing")
+SEVERITIES = ("minor", "major", "critical")
+
+
+@dataclass(frozen=True)
+class Category:
+    id: str
+    title: str
+    standard: str  # the phrase the guide teaches; offered as the suggestion when missed
+    variants: tuple[str, ...]  # accepted paraphrases, including short core forms
+    weight: float = 1.0
+    negative_ok: tuple[str, ...] = ()  # variants negative in form that still satisfy (您不用着急)
+
+
+@dataclass(frozen=True)
+class Forbidden:
+    id: str
+    phrase: str
+    variants: tuple[str, ...]
+    instead: str  # the standard phrase to say instead
+    severity: str = "major"
+
+
+@dataclass(frozen=True)
+class Guide:
+    categories: dict[str, Category]
+    forbidden: tuple[Forbidden, ...]
+    allowed: tuple[str, ...] = ()  # acceptable phrases that merely contain a forbidden word
+    source: str = ""
+    content_hash: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+_TOP_KEYS = {"version", "categories", "forbidden", "allowed"}
+_CATEGORY_KEYS = {"title", "standard", "variants", "weight", "negative_ok"}
+_FORBIDDEN_KEYS = {"id", "phrase", "variants", "instead", "severity"}
+
+
+def load_guide(path: str | Path = GUIDE_PATH) -> Guide:
+    """Load and check the guide; raise ``ValidationError`` listing every problem."""
+    guide, problems = check_guide(path)
+    if problems or guide is None:
+        raise ValidationError(problems)
+    return guide
+
+
+def check_guide(path: str | Path = GUIDE_PATH) -> tuple[Guide | None, list[Problem]]:
+    doc, problems = load_file(path)
+    if doc is None:
+        return None, problems
+    guide = _check(doc, problems)
+    if guide is not None and not problems:
+        guide = Guide(
+            guide.categories,
+            guide.forbidden,
+            guide.allowed,
+            doc.path,
+            hashlib.sha256(Path(path).read_bytes()).hexdigest(),
+        )
+    return (guide if not problems else None), problems
+
+
+def _strings(doc: Document, where: tuple, value: object, problems: list[Problem], *, required: bool) -> tuple[str, ...]:
+    if value is None and not required:
+        return ()
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
+        problems.append(doc.problem(where, "应为非空的文本列表", "写成 [短语一, 短语二]"))
+        return ()
+    return tuple(v.strip() for v in value)
+
+
+def _unknown(doc: Document, where: tuple, data: dict, known: set[str], problems: list[Problem]) -> None:
+    from simulator.validate import did_you_mean
+
+    for key in data:
+        if key not in known:
+            problems.append(doc.problem(where + (key,), f"未知的键 {key!r}", did_you_mean(key, known)))
+
+
+def _check(doc: Document, problems: list[Problem]) -> Guide | None:
+    data = doc.data
+    if not isinstance(data, dict):
+        problems.append(doc.problem((), "规范用语文件应是一个映射", "顶层写 categories: 与 forbidden:"))
+        return None
+    _unknown(doc, (), data, _TOP_KEYS, problems)
+    categories: dict[str, Category] = {}
+    raw_categories = data.get("categories")
+    if not isinstance(raw_categories, dict) or not raw_categories:
+        problems.append(doc.problem(("categories",), "缺少 categories 或格式不对", "写成 categories: {greeting: {...}}"))
+        raw_categories = {}
+    for cid, raw in raw_categories.items():
+        where = ("categories", cid)
+        if not isinstance(raw, dict):
+            problems.append(doc.problem(where, "类别应是一个映射", "写出 title、standard、variants"))
+            continue
+        _unknown(doc, where, raw, _CATEGORY_KEYS, problems)
+        for key in ("title", "standard"):
+            if not isinstance(raw.get(key), str) or not raw[key].strip():
+                problems.append(doc.problem(where + (key,), f"缺少 {key}", f"为类别 {cid} 写上 {key}"))
+        weight = raw.get("weight", 1.0)
+        if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0 < weight <= 10:
+            problems.append(doc.problem(where + ("weight",), "weight 应是 0 到 10 之间的数", "例如 weight: 1"))
+            weight = 1.0
+        categories[cid] = Category(
+            id=cid,
+            title=str(raw.get("title", cid)),
+            standard=str(raw.get("standard", "")),
+            variants=_strings(doc, where + ("variants",), raw.get("variants"), problems, required=True),
+            weight=float(weight),
+            negative_ok=_strings(doc, where + ("negative_ok",), raw.get("negative_ok"), problems, required=False),
+        )
+    for cid in FIXED_CATEGORIES:
+        if raw_categories and cid not in raw_categories:
+            problems.append(doc.problem(("categories",), f"缺少固定类别 {cid}", f"加上 categories.{cid}"))
+    forbidden: list[Forbidden] = []
+    raw_forbidden = data.get("forbidden")
+    if not isinstance(raw_forbidden, list):
+        problems.append(doc.problem(("forbidden",), "缺少 forbidden 列表", "写成 forbidden: [{id: ..., phrase: ...}]"))
+        raw_forbidden = []
+    seen: set[str] = set()
+    for i, raw in enumerate(raw_forbidden):
+        where = ("forbidden", i)
+        if not isinstance(raw, dict):
+            problems.append(doc.problem(where, "禁语应是一个映射", "写出 id、phrase、instead"))
+            continue
+        _unknown(doc, where, raw, _FORBIDDEN_KEYS, problems)
+        fid = raw.get("id")
+        if not isinstance(fid, str) or not fid:
+            problems.append(doc.problem(where + ("id",), "缺少 id", "例如 id: dont_know"))
+            fid = f"forbidden_{i}"
+        elif fid in seen:
+            problems.append(doc.problem(where + ("id",), f"重复的 id {fid!r}", "每条禁语用不同的 id"))
+        seen.add(fid)
+        for key in ("phrase", "instead"):
+            if not isinstance(raw.get(key), str) or not raw[key].strip():
+                problems.append(doc.problem(where + (key,), f"缺少 {key}", f"为禁语 {fid} 写上 {key}"))
+        severity = raw.get("severity", "major")
+        if severity not in SEVERITIES:
+            problems.append(doc.problem(where + ("severity",), f"未知的严重程度 {severity!r}", "取 minor、major 或 critical"))
+        forbidden.append(
+            Forbidden(
+                id=fid,
+                phrase=str(raw.get("phrase", "")),
+                variants=_strings(doc, where + ("variants",), raw.get("variants"), problems, required=False),
+                instead=str(raw.get("instead", "")),
+                severity=str(severity),
+            )
+        )
+    allowed = _strings(doc, ("allowed",), data.get("allowed"), problems, required=False)
+    return Guide(categories, tuple(forbidden), allowed)

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Set up a fresh Debian machine (as root, or with sudo): system packages, a virtualenv, Python packages,
+# the offline speech model. Safe to run again: each step skips what is already done.
+# Usage: bash scripts/setup.sh [--with-browser]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null; then SUDO="sudo"; fi
+
+apt_packages=(python3 python3-venv python3-dev gcc espeak-ng libespeak-ng1 sox libportaudio2 portaudio19-dev)
+if [ "${1:-}" = "--with-browser" ]; then apt_packages+=(chromium); fi
+
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if command -v apt-get >/dev/null; then
+    echo "==> apt-get install ${missing[*]}"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "warning: not a Debian system; install these yourself: ${missing[*]}" >&2
+  fi
+fi
+
+PYTHON="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  echo "==> creating .venv"
+  "$PYTHON" -m venv .venv
+fi
+stamp=.venv/.installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  echo "==> installing Python packages (first run downloads ~300 MB)"
+  .venv/bin/pip install -q --upgrade pip
+  .venv/bin/pip install -q -e '.[voice,dev]'
+  # PyAudio (microphone) compiles against portaudio; without it practice falls back to typing.
+  .venv/bin/pip install -q -e '.[mic]' || echo "warning: PyAudio did not install; voice input will fall back to typing" >&2
+  touch "$stamp"
+fi

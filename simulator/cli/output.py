@@ -1,0 +1,35 @@
+"""Output options shared by every report command: ``--json`` and, for tables, ``--csv``."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+
+def add_output_options(parser: argparse.ArgumentParser, *, csv_too: bool = False) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--json", action="store_true", help="输出 JSON")
+    if csv_too:
+        group.add_argument("--csv", action="store_true", help="输出 CSV 表格")
+
+
+def print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+def print_csv(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    writer = csv.writer(sys.stdout)
+    writer.writerow(columns)
+    writer.writerows(rows)
+
+
+def console():
+    """A rich Console, imported lazily to keep --help fast."""
+    from rich.console import Console
+
+    return Console(highlight=False)

@@ -1,0 +1,89 @@
+"""The record of one practice call, built turn by turn by the session and saved by the history store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+# Call status
+IN_PROGRESS = "in_progress"
+COMPLETE = "complete"
+INCOMPLETE = "incomplete"
+
+# Why a call ended
+END_REACHED = "end"
+TIME_LIMIT = "time_limit"
+HUNG_UP = "hangup"
+INTERRUPTED = "interrupted"  # Ctrl-C
+REPLIES_EXHAUSTED = "replies_exhausted"  # a scripted run or stdin ran out
+ERROR = "error"
+
+
+@dataclass
+class TurnRecord:
+    """One answered turn. A reply the scorer could not judge is kept with ``asked_repeat`` and no score."""
+
+    index: int  # 0-based position in the call, counting repeats and retries
+    turn_id: str
+    caller_line: str
+    reply: str
+    source: str  # typed | scripted | voice | wav
+    response_s: float  # from the end of the caller's line to the reply
+    categories: list[str] = field(default_factory=list)
+    expected: list[str] = field(default_factory=list)
+    missed: list[str] = field(default_factory=list)
+    forbidden: list[dict] = field(default_factory=list)  # ForbiddenUse as dicts
+    points_hit: list[str] = field(default_factory=list)
+    points_missed: list[str] = field(default_factory=list)
+    score: float | None = None  # None when asked to repeat
+    reasons: list[dict] = field(default_factory=list)  # [{"delta": -10, "why": "..."}]
+    analysis: dict = field(default_factory=dict)  # ReplyAnalysis.to_json()
+    asked_repeat: bool = False
+    retry_of: int | None = None  # index of the attempt this one retries (mentor mode)
+    counted: bool = True  # False for an attempt superseded by a retry
+    confidence: float | None = None
+    audio_path: str | None = None
+    speech: dict = field(default_factory=dict)  # chars_per_min, silence_before_s, longest_pause_s
+    comment: str = ""  # mentor's comment
+    next_turn: str | None = None  # branch taken
+    at: str = ""  # ISO time the reply was scored
+
+    def to_json(self) -> dict:
+        from dataclasses import asdict
+
+        return asdict(self)
+
+
+@dataclass
+class CallRecord:
+    call_id: str
+    trainee: str
+    scenario_id: str
+    scenario_hash: str
+    scenario_title: str = ""
+    mentor: str = ""
+    mode: str = "mentor"  # mentor | exam
+    variables: dict[str, str] = field(default_factory=dict)
+    seed: int | None = None
+    started_at: str = ""  # ISO 8601, UTC
+    ended_at: str = ""
+    status: str = IN_PROGRESS
+    end_reason: str = ""
+    time_limit_s: int = 0
+    call_s: float = 0.0
+    turns: list[TurnRecord] = field(default_factory=list)
+    scorecard: dict = field(default_factory=dict)  # Scorecard.to_json() once the call ends
+
+    @property
+    def completed(self) -> bool:
+        return self.status == COMPLETE
+
+
+class CallSink(Protocol):
+    """Where a session saves the call as it happens (the history store implements it)."""
+
+    def call_started(self, call: CallRecord) -> None: ...
+
+    def turn_scored(self, call: CallRecord, turn: TurnRecord) -> None: ...
+
+    def call_ended(self, call: CallRecord) -> None: ...
