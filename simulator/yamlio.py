@@ -72,7 +72,7 @@ def load_text(text: str, path: str) -> tuple[Document | None, list[Problem]]:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         what = f"YAML 语法错误: {exc.problem or exc.context}"
-        return None, [Problem(path, line, "", what, "检查该行的缩进、冒号和引号")]
+        return None, [Problem(path, line, "", what, _syntax_fix(text, line))]
     except yaml.YAMLError as exc:  # e.g. reader errors on control characters
         return None, [Problem(path, 1, "", f"YAML 无法读取: {exc}", "请保存为 UTF-8 纯文本")]
     except RecursionError:
@@ -88,6 +88,16 @@ def load_text(text: str, path: str) -> tuple[Document | None, list[Problem]]:
     if problems:
         return None, problems
     return doc, []
+
+
+def _syntax_fix(text: str, line: int) -> str:
+    lines = text.splitlines()
+    nearby = " ".join(lines[max(0, line - 2) : line])
+    if "{" in nearby and ("[" in nearby or nearby.count("{") > 1):
+        return '在 [ ] 或 { } 里, 含 {变量} 或逗号的文字要加引号, 例如 ["案号是{case_no}"]'
+    if "\t" in nearby:
+        return "YAML 不允许用 Tab 缩进, 请改用空格"
+    return "检查该行及上一行的缩进、冒号和引号"
 
 
 def load_file(path: str | Path) -> tuple[Document | None, list[Problem]]:

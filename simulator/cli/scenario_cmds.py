@@ -1,0 +1,280 @@
+"""Scenario commands: list, show, validate, new, render, test."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from simulator.cli.output import add_output_options, console, print_json
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("list", help="列出场景库中的全部场景")
+    add_output_options(p)
+    p.add_argument("--dir", type=Path, help="场景文件夹 (默认 scenarios/)")
+    p.set_defaults(handler=cmd_list)
+
+    p = sub.add_parser("show", help="显示一个场景: 简介、来电人、轮次分支树")
+    p.add_argument("scenario", metavar="SCENARIO", help="场景 id 或 YAML 文件路径")
+    add_output_options(p)
+    p.set_defaults(handler=cmd_show)
+
+    p = sub.add_parser("validate", help="检查场景文件和规范用语, 一次列出全部问题")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="文件或文件夹 (默认 scenarios/ 和规范用语)")
+    p.add_argument("--guide", type=Path, help="规范用语文件 (默认 scoring/guide.yaml)")
+    p.set_defaults(handler=cmd_validate)
+
+    p = sub.add_parser("new", help="生成一个可以直接通过检查的场景模板")
+    p.add_argument("id", metavar="ID", help="新场景的 id (kebab-case, 例如 hearing-date-change)")
+    p.add_argument("--dir", type=Path, help="写到哪个文件夹 (默认 scenarios/)")
+    p.add_argument("--force", action="store_true", help="覆盖已有文件")
+    p.set_defaults(handler=cmd_new)
+
+    p = sub.add_parser("render", help="预先合成一个场景的全部来电人语音 (WAV 缓存)")
+    p.add_argument("scenario", metavar="SCENARIO", nargs="+", help="场景 id 或 YAML 文件路径")
+    p.add_argument("--voice", default="auto", choices=["auto", "espeak", "neural"], help="语音引擎")
+    p.set_defaults(handler=cmd_render)
+
+    p = sub.add_parser("test", help="用场景的 examples 模拟通话, 检查得分是否在作者预期范围内")
+    p.add_argument("scenarios", metavar="SCENARIO", nargs="*", help="场景 id 或路径 (默认全部)")
+    add_output_options(p)
+    p.set_defaults(handler=cmd_test)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from simulator.library import load_library
+
+    scenarios = load_library(args.dir)
+    rows = [
+        {
+            "id": s.id,
+            "title": s.title,
+            "service": s.service,
+            "difficulty": s.difficulty,
+            "time_limit_s": s.time_limit_s,
+            "mood": s.caller.mood,
+            "caller": s.caller.name,
+            "turns": len(s.turns),
+            "examples": len(s.examples),
+            "path": s.source,
+        }
+        for s in scenarios
+    ]
+    if args.json:
+        print_json(rows)
+        return 0
+    from rich.table import Table
+
+    table = Table(title=f"场景库 ({len(rows)} 个)")
+    for col in ("id", "标题", "业务", "难度", "时限", "来电人", "情绪", "轮次"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            r["id"], r["title"], r["service"], "★" * r["difficulty"], f"{r['time_limit_s']}s",
+            r["caller"], _MOOD_ZH.get(r["mood"], r["mood"]), str(r["turns"]),
+        )  # fmt: skip
+    console().print(table)
+    return 0
+
+
+_MOOD_ZH = {"calm": "平静", "anxious": "焦急", "distressed": "痛苦", "angry": "愤怒"}
+
+
+def _condition_text(when) -> str:
+    if when is None:
+        return "其他情况"
+    parts = []
+    names = {
+        "hit": "做到 {}",
+        "missed": "漏了 {}",
+        "point": "问到要点 {}",
+        "missed_point": "没问到要点 {}",
+        "score_below": "得分 < {:g}",
+        "score_at_least": "得分 ≥ {:g}",
+    }
+    for key, fmt in names.items():
+        value = getattr(when, key)
+        if value is not None:
+            parts.append(fmt.format(value))
+    if when.forbidden is not None:
+        parts.append("用了禁语" if when.forbidden else "没用禁语")
+    return " 且 ".join(parts) or "总是"
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from simulator.library import find_scenario
+    from simulator.scenario import END
+
+    s = find_scenario(args.scenario)
+    if args.json:
+        from dataclasses import asdict
+
+        print_json(asdict(s))
+        return 0
+    from rich.panel import Panel
+    from rich.tree import Tree
+
+    out = console()
+    out.print(Panel(f"[bold]{s.title}[/]  ({s.id})\n业务: {s.service}   难度: {'★' * s.difficulty}   时限: {s.time_limit_s} 秒\n\n{s.brief}", title="场景"))
+    out.print(f"来电人: [bold]{s.caller.name}[/] - {s.caller.persona} ({_MOOD_ZH.get(s.caller.mood, s.caller.mood)})")
+    if s.variables:
+        out.print("随机变量: " + "; ".join(f"{k} = {' / '.join(v)}" for k, v in s.variables.items()))
+    if s.hidden:
+        out.print("隐藏信息 (通话结束后揭晓): " + "; ".join(s.hidden))
+    tree = Tree(f"[bold]{s.start}[/]")
+
+    def grow(node: Tree, tid: str, seen: tuple[str, ...]) -> None:
+        turn = s.turns[tid]
+        node.add(f"[cyan]来电人:[/] {turn.say}")
+        if turn.expect:
+            node.add(f"[green]应做到:[/] {', '.join(turn.expect)}")
+        for point in turn.key_points:
+            node.add(f"[green]要点 {point.id}:[/] {point.text}")
+        for branch in turn.next:
+            label = f"[yellow]{_condition_text(branch.when)}[/] → "
+            if branch.goto == END:
+                node.add(label + "[bold]结束[/]")
+            elif branch.goto in seen:
+                node.add(label + f"{branch.goto} (↺ 回到前面)")
+            else:
+                grow(node.add(label + f"[bold]{branch.goto}[/]"), branch.goto, seen + (branch.goto,))
+
+    grow(tree, s.start, (s.start,))
+    out.print(tree)
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    import sys
+
+    from simulator.library import LIBRARY_DIR
+    from simulator.validate import validate_paths
+
+    paths = args.paths or [LIBRARY_DIR]
+    for p in paths:
+        if not Path(p).exists():
+            print(f"{p}:1: 文件或文件夹不存在 - 检查路径", file=sys.stderr)
+            return 1
+    scenarios, problems = validate_paths(paths, guide=args.guide)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"发现 {len(problems)} 个问题。", file=sys.stderr)
+        return 1
+    print(f"全部通过: {len(scenarios)} 个场景, 规范用语 1 份。")
+    return 0
+
+
+TEMPLATE = """\
+# 新场景模板: 按 docs/scenario-format.md 修改每一项, 然后运行 run_training.py validate 和 run_training.py test
+id: {id}
+title: 请填写场景标题
+service: 诉讼咨询
+difficulty: 1
+time_limit_s: 180
+brief: 来电人想咨询一件事。请用规范用语接听, 问清案号, 并给出答复。
+hidden: ["案号是{{case_no}}"]
+caller:
+  name: 李先生
+  persona: 四十多岁, 说话平和
+  mood: calm
+  voice: {{variant: m3, rate: 170, pitch: 45, volume: 0.9}}
+variables:
+  case_no: ["(2024)沪0105民初1001号", "(2024)沪0105民初2002号"]
+start: opening
+turns:
+  opening:
+    say: 喂, 您好, 我想咨询一下我的案子。
+    expect: [greeting, ask_case_info]
+    key_points:
+      - {{id: ask_case_no, text: 询问案号, any: [案号, 哪个案子]}}
+    hint: 先问好, 再请来电人报案号。
+    next:
+      - {{if: {{forbidden: true}}, goto: upset}}
+      - {{if: {{point: ask_case_no}}, goto: details}}
+      - {{goto: confused}}
+  confused:
+    say: 您要我说什么? 我没听明白。
+    expect: [ask_case_info]
+    next:
+      - {{if: {{hit: ask_case_info}}, goto: details}}
+      - {{goto: upset}}
+  upset:
+    say: 你这是什么态度? 我要投诉!
+    expect: [empathy]
+    next:
+      - {{if: {{hit: empathy}}, goto: details}}
+      - {{goto: end}}
+  details:
+    say: 案号是{{case_no}}。
+    expect: [commitment]
+    next: [{{goto: thanks}}]
+  thanks:
+    say: 好的, 谢谢您。
+    expect: [closing]
+    next: [{{goto: end}}]
+examples:
+  - {{name: 规范应答, replies: ["您好, 请讲。请问您的案号是多少?", "好的, 我会转告法官, 请您放心。", "不用谢, 感谢您的来电。"], score: [60, 100]}}
+  - {{name: 使用禁语, replies: ["不知道, 你自己去查。", "急什么。"], score: [0, 40]}}
+"""
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from simulator.errors import TrainerError
+    from simulator.library import LIBRARY_DIR
+    from simulator.validate import KEBAB
+
+    if not KEBAB.match(args.id):
+        raise TrainerError(f"id {args.id!r} 不是 kebab-case - 只用小写字母、数字和连字符, 例如 hearing-date-change")
+    folder = args.dir or LIBRARY_DIR
+    target = folder / f"{args.id}.yaml"
+    if target.exists() and not args.force:
+        raise TrainerError(f"{target} 已存在 - 换一个 id, 或加 --force 覆盖")
+    folder.mkdir(parents=True, exist_ok=True)
+    target.write_text(TEMPLATE.format(id=args.id), encoding="utf-8")
+    print(f"已创建 {target}。修改后运行: python run_training.py validate {target}")
+    return 0
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    import time
+
+    from simulator.engines.speakers import choose_speaker
+    from simulator.library import find_scenario
+    from simulator.session import caller_lines
+
+    speaker = choose_speaker(args.voice)
+    total = 0
+    started = time.perf_counter()
+    for ref in args.scenario:
+        scenario = find_scenario(ref)
+        lines = caller_lines(scenario)
+        for text in lines:
+            speaker.render(text, scenario.caller.voice)
+        total += len(lines)
+        print(f"{scenario.id}: {len(lines)} 句")
+    print(f"共合成 {total} 句, 用时 {time.perf_counter() - started:.1f} 秒 (已缓存的句子不再合成)。")
+    return 0
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    from simulator.library import find_scenario, load_library
+    from simulator.session import play_examples
+
+    scenarios = [find_scenario(r) for r in args.scenarios] if args.scenarios else load_library()
+    results = [r for s in scenarios for r in play_examples(s)]
+    failures = [r for r in results if not r["ok"]]
+    if args.json:
+        print_json(results)
+    else:
+        from rich.table import Table
+
+        table = Table(title="场景示例测试")
+        for col in ("场景", "示例", "得分", "预期", "路径", "结果"):
+            table.add_column(col)
+        for r in results:
+            mark = "[green]通过[/]" if r["ok"] else f"[red]失败[/] {r['why']}"
+            table.add_row(r["scenario"], r["example"], f"{r['score']:.0f}", f"{r['expected'][0]:g}-{r['expected'][1]:g}", " → ".join(r["path"]), mark)
+        console().print(table)
+        print(f"{len(results) - len(failures)} passed, {len(failures)} failed")
+    return 1 if failures else 0

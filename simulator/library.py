@@ -1,0 +1,42 @@
+"""The scenario library: find a scenario by id or path."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from simulator.errors import NotFound, ValidationError
+from simulator.scenario import Scenario
+
+LIBRARY_DIR = Path(os.environ.get("HOTLINE_TRAINER_SCENARIOS", Path(__file__).resolve().parent.parent / "scenarios"))
+
+
+def load_library(folder: Path | None = None) -> list[Scenario]:
+    """Every scenario in the library, sorted by difficulty then id; refuses a broken library."""
+    from simulator.validate import validate_paths
+
+    scenarios, problems = validate_paths([folder or LIBRARY_DIR])
+    if problems:
+        raise ValidationError(problems)
+    return sorted(scenarios, key=lambda s: (s.difficulty, s.id))
+
+
+def find_scenario(ref: str, folder: Path | None = None) -> Scenario:
+    """``ref`` is a library id (``wrong-courtroom``) or a path to a YAML file."""
+    from simulator.validate import load_scenario
+
+    path = Path(ref)
+    if path.suffix in (".yaml", ".yml") or path.is_file():
+        if not path.is_file():
+            raise NotFound(f"找不到场景文件 {ref} - 检查路径")
+        return load_scenario(path)
+    folder = folder or LIBRARY_DIR
+    candidate = folder / f"{ref}.yaml"
+    if candidate.is_file():
+        return load_scenario(candidate)
+    ids = sorted(p.stem for p in folder.glob("*.yaml"))
+    import difflib
+
+    close = difflib.get_close_matches(ref, ids, n=1)
+    hint = f"是不是 {close[0]}?" if close else "用 run_training.py list 查看全部场景"
+    raise NotFound(f"没有 id 为 {ref!r} 的场景 - {hint}")
