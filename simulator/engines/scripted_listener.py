@@ -1,0 +1,52 @@
+"""Scripted replies: one per line of a file or list (mentors, tests, demos). A line naming a .wav is recognized."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from simulator.engines.base import Heard
+from simulator.errors import TrainerError
+
+HANGUP_WORDS = ("/挂断", "/hangup")
+
+
+class ScriptedListener:
+    def __init__(self, replies: Iterable[str], base_dir: Path | None = None):
+        self._replies = list(replies)
+        self._base = base_dir or Path.cwd()
+        self.used = 0
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> ScriptedListener:
+        """Read one reply per line; blank lines and lines starting with # are skipped."""
+        file = Path(path)
+        try:
+            text = file.read_text(encoding="utf-8-sig")
+        except OSError as exc:
+            raise TrainerError(f"无法读取回答文件 {path}: {exc.strerror} - 检查路径") from None
+        except UnicodeDecodeError:
+            raise TrainerError(f"回答文件 {path} 不是 UTF-8 编码 - 请用 UTF-8 保存") from None
+        replies = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+        return cls(replies, base_dir=file.parent)
+
+    def listen(self, prompt: str) -> Heard | None:
+        if self.used >= len(self._replies):
+            return None
+        reply = self._replies[self.used]
+        self.used += 1
+        if reply in HANGUP_WORDS:
+            return Heard("", "scripted", hangup=True)
+        if reply.lower().endswith(".wav"):
+            return self._recognize(reply)
+        return Heard(reply, "scripted")
+
+    def _recognize(self, name: str) -> Heard:
+        from simulator.engines.whisper_listener import recognize_file
+
+        path = Path(name)
+        if not path.is_absolute() and not path.exists():
+            path = self._base / path
+        if not path.is_file():
+            raise TrainerError(f"回答文件里的录音 {name} 不存在 - 检查路径 (相对于回答文件所在的文件夹)")
+        return recognize_file(path)

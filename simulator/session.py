@@ -1,0 +1,425 @@
+"""The session engine: one practice call from the caller's first line to the scorecard.
+
+It draws the scenario's variables, walks the turn graph, scores each reply, takes the first
+branch whose condition holds, and times every turn and the whole call. The call is handed to
+a ``CallSink`` as it happens (each turn when scored), so Ctrl-C or a scripted run that runs out
+of replies leaves an incomplete call saved, never lost. Speaking, listening and showing things
+go through small interfaces so the engine runs the same in a terminal, a test or a benchmark.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Protocol
+
+from simulator.engines.base import Heard, Listener, Speaker
+from simulator.errors import TrainerError
+from simulator.record import (
+    COMPLETE,
+    END_REACHED,
+    HUNG_UP,
+    INCOMPLETE,
+    INTERRUPTED,
+    REPLIES_EXHAUSTED,
+    TIME_LIMIT,
+    CallRecord,
+    CallSink,
+    TurnRecord,
+)
+from simulator.scenario import END, PLACEHOLDER, Condition, KeyPoint, Scenario, Turn, fill
+
+if TYPE_CHECKING:
+    from scoring.scorecard import Scorecard
+    from scoring.scorer import Scorer
+
+    from scoring.types import ReplyAnalysis, TurnScore
+
+# Below this recognizer confidence a spoken reply is not scored: the trainee is asked to repeat.
+DEFAULT_MIN_CONFIDENCE = 0.35
+
+
+class SessionUI(Protocol):
+    """What the trainee sees. ``simulator.ui`` has the terminal one; tests use a silent one."""
+
+    def call_starts(self, scenario: Scenario, call: CallRecord) -> None: ...
+
+    def caller_says(self, name: str, text: str) -> None: ...
+
+    def notice(self, text: str) -> None: ...
+
+    def ask_repeat(self, reason: str) -> None: ...
+
+    def feedback(self, turn: Turn, record: TurnRecord, analysis: ReplyAnalysis, score: TurnScore) -> None: ...
+
+    def offer_retry(self) -> bool: ...
+
+    def mentor_comment(self, mentor: str) -> str: ...
+
+    def call_ends(self, scenario: Scenario, call: CallRecord, scorecard: Scorecard, hidden: list[str]) -> None: ...
+
+
+class SilentUI:
+    """Shows nothing and never asks: for exam scoring, tests, ``test`` and ``--json``."""
+
+    def __init__(self) -> None:
+        self.notices: list[str] = []
+
+    def call_starts(self, scenario, call) -> None:
+        pass
+
+    def caller_says(self, name, text) -> None:
+        pass
+
+    def notice(self, text: str) -> None:
+        self.notices.append(text)
+
+    def ask_repeat(self, reason: str) -> None:
+        self.notices.append(reason)
+
+    def feedback(self, turn, record, analysis, score) -> None:
+        pass
+
+    def offer_retry(self) -> bool:
+        return False
+
+    def mentor_comment(self, mentor: str) -> str:
+        return ""
+
+    def call_ends(self, scenario, call, scorecard, hidden) -> None:
+        pass
+
+
+@dataclass
+class SessionOptions:
+    trainee: str = "学员"
+    mentor: str = ""
+    exam: bool = False  # no feedback until the end
+    seed: int | None = None
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE
+    max_repeats: int = 3  # after this many "请再说一遍" in a row the reply is scored as it is
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def condition_holds(when: Condition | None, analysis: ReplyAnalysis, score: TurnScore) -> bool:
+    if when is None:
+        return True
+    categories = set(analysis.categories)
+    points = {p.id for p in analysis.points}
+    checks = (
+        when.hit is None or when.hit in categories,
+        when.missed is None or when.missed not in categories,
+        when.point is None or when.point in points,
+        when.missed_point is None or when.missed_point not in points,
+        when.forbidden is None or when.forbidden == bool(analysis.forbidden),
+        when.score_below is None or score.score < when.score_below,
+        when.score_at_least is None or score.score >= when.score_at_least,
+    )
+    return all(checks)
+
+
+def next_turn(turn: Turn, analysis: ReplyAnalysis, score: TurnScore) -> str:
+    """The first branch whose condition holds (the validator guarantees a fallback)."""
+    for branch in turn.next:
+        if condition_holds(branch.when, analysis, score):
+            return branch.goto
+    return END
+
+
+def filled_points(turn: Turn, values: dict[str, str]) -> list[KeyPoint]:
+    return [KeyPoint(p.id, fill(p.text, values), tuple(fill(a, values) for a in p.any)) for p in turn.key_points]
+
+
+class Session:
+    def __init__(
+        self,
+        scenario: Scenario,
+        scorer: Scorer,
+        listener: Listener,
+        *,
+        speaker: Speaker | None = None,
+        ui: SessionUI | None = None,
+        sink: CallSink | None = None,
+        options: SessionOptions | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.scenario = scenario
+        self.scorer = scorer
+        self.listener = listener
+        self.speaker = speaker
+        self.ui = ui or SilentUI()
+        self.sink = sink
+        self.options = options or SessionOptions()
+        self.clock = clock
+        self.values = scenario.draw(self.options.seed)
+        self.call = CallRecord(
+            call_id=uuid.uuid4().hex[:12],
+            trainee=self.options.trainee,
+            scenario_id=scenario.id,
+            scenario_hash=scenario.content_hash,
+            scenario_title=scenario.title,
+            mentor=self.options.mentor,
+            mode="exam" if self.options.exam else "mentor",
+            variables=dict(self.values),
+            seed=self.options.seed,
+            time_limit_s=scenario.time_limit_s,
+        )
+        self.scorecard: Scorecard | None = None
+        self._audio_failed = False
+        self._turn_scores: dict[int, TurnScore] = {}
+
+    # -- the call -----------------------------------------------------------------------
+
+    def run(self) -> CallRecord:
+        call = self.call
+        call.started_at = _now()
+        self._save("call_started", call)
+        self.ui.call_starts(self.scenario, call)
+        started = self.clock()
+        turn_id = self.scenario.start
+        reason = END_REACHED
+        try:
+            while turn_id != END:
+                if self.clock() - started >= self.scenario.time_limit_s:
+                    reason = TIME_LIMIT
+                    self.ui.notice(f"已到通话时限 {self.scenario.time_limit_s} 秒, 通话结束。")
+                    break
+                outcome = self._play_turn(self.scenario.turns[turn_id])
+                if outcome in (HUNG_UP, REPLIES_EXHAUSTED):
+                    reason = outcome
+                    break
+                turn_id = outcome
+        except KeyboardInterrupt:
+            reason = INTERRUPTED
+        finally:
+            call.call_s = round(self.clock() - started, 3)
+            self._finish(reason)
+        return call
+
+    def _play_turn(self, turn: Turn) -> str:
+        """Speak the caller's line, take replies until one is scored; return the next turn id or an end reason."""
+        line = fill(turn.say, self.values)
+        self._speak(line)
+        points = filled_points(turn, self.values)
+        repeats = 0
+        retry_of: int | None = None
+        while True:
+            asked_at = self.clock()
+            heard = self.listener.listen(line)
+            if heard is None:
+                return REPLIES_EXHAUSTED
+            if heard.hangup:
+                return HUNG_UP
+            response_s = round(self.clock() - asked_at, 3)
+            analysis = self.scorer.analyze(heard.text, turn.expect, points)
+            unsure = heard.confidence is not None and heard.confidence < self.options.min_confidence
+            if (not analysis.judgeable or unsure) and repeats < self.options.max_repeats:
+                repeats += 1
+                why = "没有听清 (识别置信度低)" if analysis.judgeable else (analysis.why_not_judgeable or "没有听清")
+                self._record(turn, line, heard, response_s, analysis, None, asked_repeat=True, why=why)
+                self.ui.ask_repeat(f"{why}: 请再说一遍。")
+                continue
+            score = self.scorer.score_turn(analysis, turn.expect, points)
+            goto = next_turn(turn, analysis, score)
+            record = self._record(turn, line, heard, response_s, analysis, score, goto=goto, retry_of=retry_of)
+            if self.options.exam:
+                return goto
+            self.ui.feedback(turn, record, analysis, score)
+            if self.options.mentor:
+                comment = self.ui.mentor_comment(self.options.mentor)
+                if comment:
+                    record.comment = comment
+                    self._save("turn_scored", self.call, record)
+            if self.ui.offer_retry():
+                record.counted = False
+                self._save("turn_scored", self.call, record)
+                retry_of = record.index
+                repeats = 0
+                self.ui.caller_says(self.scenario.caller.name, line)
+                continue
+            return goto
+
+    def _record(
+        self,
+        turn: Turn,
+        line: str,
+        heard: Heard,
+        response_s: float,
+        analysis: ReplyAnalysis,
+        score: TurnScore | None,
+        *,
+        asked_repeat: bool = False,
+        why: str = "",
+        goto: str | None = None,
+        retry_of: int | None = None,
+    ) -> TurnRecord:
+        record = TurnRecord(
+            index=len(self.call.turns),
+            turn_id=turn.id,
+            caller_line=line,
+            reply=heard.text,
+            source=heard.source,
+            response_s=response_s,
+            categories=list(analysis.categories),
+            expected=list(turn.expect),
+            analysis=analysis.to_json(),
+            asked_repeat=asked_repeat,
+            retry_of=retry_of,
+            counted=not asked_repeat,
+            confidence=heard.confidence,
+            audio_path=heard.audio_path,
+            speech=dict(heard.metrics),
+            next_turn=goto,
+            at=_now(),
+        )
+        if score is not None:
+            self._turn_scores[record.index] = score
+            record.score = round(score.score, 1)
+            record.missed = list(score.missed)
+            record.points_hit = list(score.points_hit)
+            record.points_missed = list(score.points_missed)
+            record.forbidden = record.analysis["forbidden"]
+            record.reasons = [{"delta": r.delta, "why": r.why} for r in score.reasons]
+        elif why:
+            record.reasons = [{"delta": 0, "why": f"{why}, 请学员重说, 不扣分"}]
+        self.call.turns.append(record)
+        self._save("turn_scored", self.call, record)
+        return record
+
+    def _speak(self, line: str) -> None:
+        self.ui.caller_says(self.scenario.caller.name, line)
+        if self.speaker is None or self._audio_failed:
+            return
+        try:
+            wav = self.speaker.render(line, self.scenario.caller.voice)
+            if not self.speaker.play(wav):
+                self._audio_failed = True
+                self.ui.notice("没有可用的音频输出设备: 来电人的话只以文字显示。")
+        except TrainerError as exc:
+            self._audio_failed = True
+            self.ui.notice(f"语音不可用 ({exc}): 来电人的话只以文字显示。")
+
+    def _finish(self, reason: str) -> None:
+        from scoring.scorecard import build_scorecard
+
+        call = self.call
+        call.end_reason = reason
+        call.status = INCOMPLETE if reason in (INTERRUPTED, REPLIES_EXHAUSTED) else COMPLETE
+        call.ended_at = _now()
+        scored = [self._scored_turn(t) for t in call.turns if t.counted or t.asked_repeat]
+        self.scorecard = build_scorecard(
+            scored,
+            time_limit_s=self.scenario.time_limit_s,
+            call_s=call.call_s,
+            completed=call.completed,
+            guide=self.scorer.guide,
+        )
+        call.scorecard = self.scorecard.to_json()
+        self._save("call_ended", call)
+        hidden = [fill(h, self.values) for h in self.scenario.hidden]
+        self.ui.call_ends(self.scenario, call, self.scorecard, hidden)
+
+    def _scored_turn(self, t: TurnRecord):
+        from scoring.scorecard import ScoredTurn
+
+        score = None if t.asked_repeat else self._turn_scores.get(t.index)
+        turn = self.scenario.turns[t.turn_id]
+        return ScoredTurn(
+            turn_id=t.turn_id,
+            reply=t.reply,
+            score=score,
+            response_s=t.response_s,
+            key_points=[p.id for p in turn.key_points],
+        )
+
+    def _save(self, event: str, *args) -> None:
+        if self.sink is not None:
+            getattr(self.sink, event)(*args)
+
+
+# -- helpers for render, test and tests ----------------------------------------------------
+
+
+def caller_lines(scenario: Scenario) -> list[str]:
+    """Every line the caller can say, with every value its placeholders can take (for pre-rendering)."""
+    lines: list[str] = []
+    for turn in scenario.turns.values():
+        names = sorted({m.group(1) for m in PLACEHOLDER.finditer(turn.say)} & set(scenario.variables))
+        for combo in itertools.product(*(scenario.variables[n] for n in names)):
+            line = fill(turn.say, dict(zip(names, combo, strict=True)))
+            if line not in lines:
+                lines.append(line)
+    return lines
+
+
+def play(
+    scenario: Scenario,
+    replies: Sequence[str],
+    *,
+    seed: int | None = 0,
+    scorer: Scorer | None = None,
+    sink: CallSink | None = None,
+    exam: bool = True,
+) -> Session:
+    """Play a scripted call silently and return the finished session (its ``call`` and ``scorecard``)."""
+    from scoring.scorer import Scorer
+
+    from simulator.engines.scripted_listener import ScriptedListener
+
+    session = Session(
+        scenario,
+        scorer or Scorer.default(),
+        ScriptedListener(replies),
+        sink=sink,
+        options=SessionOptions(trainee="示例", exam=exam, seed=seed),
+    )
+    session.run()
+    return session
+
+
+def play_examples(scenario: Scenario, scorer: Scorer | None = None) -> list[dict]:
+    """Play each of the scenario's examples; report whether score and path land where the author said."""
+    results = []
+    for example in scenario.examples:
+        values = scenario.draw(example.seed)
+        replies = [fill(r, values) for r in example.replies]
+        session = play(scenario, replies, seed=example.seed, scorer=scorer)
+        score = session.scorecard.score if session.scorecard else 0.0
+        path = _visited(session.call)
+        low, high = example.score
+        why = ""
+        if not low <= score <= high:
+            why = f"得分 {score:.0f} 不在 {low:g}-{high:g} 之间"
+        elif example.path and path != [p for p in example.path if p != END]:
+            why = f"路径 {' → '.join(path)} 与预期 {' → '.join(example.path)} 不同"
+        results.append(
+            {
+                "scenario": scenario.id,
+                "example": example.name,
+                "score": round(score, 1),
+                "expected": [low, high],
+                "path": path,
+                "expected_path": list(example.path),
+                "end_reason": session.call.end_reason,
+                "ok": not why,
+                "why": why,
+            }
+        )
+    return results
+
+
+def _visited(call: CallRecord) -> list[str]:
+    """Turn ids in the order visited (a repeated or retried turn counts once per visit)."""
+    path: list[str] = []
+    for turn in call.turns:
+        if not turn.counted:
+            continue
+        path.append(turn.turn_id)
+    return path
