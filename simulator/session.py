@@ -36,7 +36,6 @@ from simulator.scenario import END, PLACEHOLDER, Condition, KeyPoint, Scenario, 
 if TYPE_CHECKING:
     from scoring.scorecard import Scorecard
     from scoring.scorer import Scorer
-
     from scoring.types import ReplyAnalysis, TurnScore
 
 # Below this recognizer confidence a spoken reply is not scored: the trainee is asked to repeat.
@@ -370,7 +369,6 @@ def play(
 ) -> Session:
     """Play a scripted call silently and return the finished session (its ``call`` and ``scorecard``)."""
     from scoring.scorer import Scorer
-
     from simulator.engines.scripted_listener import ScriptedListener
 
     session = Session(

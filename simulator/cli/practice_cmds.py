@@ -1,0 +1,141 @@
+"""The practice command: one call with a speaking caller and typed, scripted or spoken replies."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from simulator.cli.output import add_output_options, print_json
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("practice", help="练习一通电话 (带教模式默认; --exam 考试模式)")
+    p.add_argument("scenario", metavar="SCENARIO", help="场景 id 或 YAML 文件路径")
+    p.add_argument("--replies", type=Path, metavar="FILE", help="脚本回答: 每行一句; 以 .wav 结尾的行会先做语音识别")
+    p.add_argument("--input", choices=["text", "voice"], default="text", help="回答方式: 打字 (默认) 或麦克风")
+    p.add_argument("--trainee", default="学员", metavar="NAME", help="学员姓名 (记入成绩)")
+    p.add_argument("--mentor", default="", metavar="NAME", help="带教老师姓名: 每句之后可以写点评")
+    p.add_argument("--exam", action="store_true", help="考试模式: 通话结束前不显示反馈")
+    p.add_argument("--seed", type=int, help="随机种子: 同一种子抽到同样的案号、法官等")
+    p.add_argument("--no-audio", action="store_true", help="不合成、不播放来电人语音, 只显示文字")
+    p.add_argument("--no-subtitles", action="store_true", help="不显示来电人的文字 (听力练习)")
+    p.add_argument("--voice", default="auto", choices=["auto", "espeak", "neural"], help="来电人语音引擎")
+    p.add_argument("--db", type=Path, metavar="PATH", help="成绩数据库 (默认在用户数据文件夹)")
+    p.add_argument("--no-save", action="store_true", help="不保存这次练习")
+    p.add_argument("--keep-audio", action=argparse.BooleanOptionalAction, default=None, help="保存学员每句回答的录音 (带教模式默认保存)")
+    p.add_argument("--demo", action="store_true", help="演示: 没有终端时由内置的脚本学员回答")
+    add_output_options(p)
+    p.set_defaults(handler=cmd_practice)
+
+
+def _listener(args: argparse.Namespace, scenario, ui) -> object:
+    from simulator.engines.scripted_listener import ScriptedListener
+    from simulator.engines.typed_listener import TypedListener
+    from simulator.errors import EngineMissing
+    from simulator.library import LIBRARY_DIR
+
+    if args.replies:
+        return ScriptedListener.from_file(args.replies)
+    if args.demo and not sys.stdin.isatty():
+        demo = LIBRARY_DIR / "replies" / f"{scenario.id}.txt"
+        if demo.is_file():
+            ui.notice(f"没有终端: 由脚本学员按 {demo.relative_to(LIBRARY_DIR.parent)} 回答。")
+            return ScriptedListener.from_file(demo)
+    if args.input == "voice":
+        try:
+            from simulator.engines.mic_listener import open_mic_listener
+
+            keep = args.keep_audio if args.keep_audio is not None else not args.exam
+            return open_mic_listener(console=ui.console, keep_audio=keep)
+        except EngineMissing as exc:
+            ui.notice(f"{exc}; 改为打字回答。")
+    return TypedListener(ui.console)
+
+
+def _sink(args: argparse.Namespace):
+    if args.no_save:
+        return None
+    from simulator.history.store import open_store
+
+    return open_store(args.db)
+
+
+def cmd_practice(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from scoring.scorer import Scorer
+    from simulator.library import find_scenario
+    from simulator.record import INTERRUPTED
+    from simulator.session import Session, SessionOptions
+    from simulator.ui import RichUI
+
+    scenario = find_scenario(args.scenario)
+    console = Console(stderr=args.json, highlight=False)
+    interactive = sys.stdin.isatty() and not args.replies
+    ui = RichUI(console, interactive=interactive, subtitles=not args.no_subtitles)
+    listener = _listener(args, scenario, ui)
+    speaker = None
+    if not args.no_audio:
+        from simulator.engines.speakers import choose_speaker
+        from simulator.errors import EngineMissing
+
+        try:
+            speaker = choose_speaker(args.voice)
+        except EngineMissing as exc:
+            ui.notice(f"{exc}; 来电人的话只以文字显示。")
+    sink = _sink(args)
+    session = Session(
+        scenario,
+        Scorer.default(),
+        listener,
+        speaker=speaker,
+        ui=ui,
+        sink=sink,
+        options=SessionOptions(trainee=args.trainee, mentor=args.mentor, exam=args.exam, seed=args.seed),
+    )
+    call = session.run()
+    if sink is not None:
+        console.print(f"[dim]已保存: 通话 {call.call_id} (run_training.py history show {call.call_id})[/]")
+    if args.json:
+        print_json(call_json(call))
+    return 130 if call.end_reason == INTERRUPTED else 0
+
+
+def call_json(call) -> dict:
+    """The ``practice --json`` object: the fixed fields first, then the full scorecard."""
+    card = call.scorecard
+    return {
+        "call_id": call.call_id,
+        "scenario": call.scenario_id,
+        "trainee": call.trainee,
+        "mode": call.mode,
+        "score": card.get("score"),
+        "passed": card.get("passed"),
+        "completed": call.completed,
+        "status": call.status,
+        "end_reason": call.end_reason,
+        "variables": call.variables,
+        "call_s": call.call_s,
+        "time_limit_s": call.time_limit_s,
+        "turns": [
+            {
+                "turn": t.turn_id,
+                "reply": t.reply,
+                "categories": t.categories,
+                "forbidden": t.forbidden,
+                "score": t.score,
+                "missed": t.missed,
+                "points": t.points_hit,
+                "response_s": t.response_s,
+                "asked_repeat": t.asked_repeat,
+                "counted": t.counted,
+                "source": t.source,
+                "confidence": t.confidence,
+                "next": t.next_turn,
+                "comment": t.comment,
+            }
+            for t in call.turns
+        ],
+        "scorecard": card,
+    }

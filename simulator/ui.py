@@ -1,0 +1,201 @@
+"""The terminal UI of a practice call (rich): brief, subtitles, mentor feedback, scorecard panel."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from simulator.record import CallRecord, TurnRecord
+from simulator.scenario import Scenario, Turn
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from scoring.scorecard import Scorecard
+    from scoring.types import ReplyAnalysis, TurnScore
+
+CATEGORY_ZH = {
+    "greeting": "问候",
+    "ask_case_info": "询问案件信息",
+    "verify_identity": "核实身份",
+    "empathy": "安抚情绪",
+    "hold": "请对方稍等",
+    "commitment": "承诺与转告",
+    "closing": "结束语",
+}
+END_REASON_ZH = {
+    "end": "通话正常结束",
+    "time_limit": "到达通话时限",
+    "hangup": "学员挂断",
+    "interrupted": "练习被中断 (已保存为未完成)",
+    "replies_exhausted": "回答用完 (已保存为未完成)",
+}
+
+
+def category_name(cid: str) -> str:
+    return CATEGORY_ZH.get(cid, cid)
+
+
+def highlight_reply(text: str, analysis: dict) -> str:
+    """Rich markup of the reply: category matches green, forbidden phrases red, key points underlined."""
+    from rich.markup import escape
+
+    marks: list[tuple[int, int, str]] = []
+    marks += [(f["span"][0], f["span"][1], "bold red") for f in analysis.get("forbidden", [])]
+    marks += [(m["span"][0], m["span"][1], "bold green") for m in analysis.get("matches", [])]
+    marks += [(p["span"][0], p["span"][1], "underline") for p in analysis.get("points", [])]
+    styles: list[str | None] = [None] * len(text)
+    for start, end, style in reversed(marks):  # forbidden last in reversed order, so it wins overlaps
+        for i in range(max(0, start), min(len(text), end)):
+            styles[i] = style
+    out, i = [], 0
+    while i < len(text):
+        j = i
+        while j < len(text) and styles[j] == styles[i]:
+            j += 1
+        chunk = escape(text[i:j])
+        out.append(f"[{styles[i]}]{chunk}[/]" if styles[i] else chunk)
+        i = j
+    return "".join(out)
+
+
+class RichUI:
+    def __init__(self, console: Console | None = None, *, interactive: bool = True, subtitles: bool = True):
+        from rich.console import Console
+
+        self.console = console or Console(highlight=False)
+        self.interactive = interactive
+        self.subtitles = subtitles
+        self._notices: set[str] = set()
+
+    def call_starts(self, scenario: Scenario, call: CallRecord) -> None:
+        from rich.panel import Panel
+
+        from simulator.scenario import fill
+
+        body = (
+            f"[bold]{scenario.title}[/]   业务: {scenario.service}   难度: {'★' * scenario.difficulty}"
+            f"   时限: {scenario.time_limit_s} 秒\n\n{fill(scenario.brief, call.variables)}\n\n"
+            f"来电人: {scenario.caller.name} ({scenario.caller.persona})"
+        )
+        mode = "考试模式: 通话结束后才显示评分" if call.mode == "exam" else "带教模式: 每句回答后即时反馈"
+        self.console.print(Panel(body, title="来电简介", subtitle=mode))
+
+    def caller_says(self, name: str, text: str) -> None:
+        if self.subtitles:
+            self.console.print(f"\n[bold cyan]☎ {name}:[/] {text}")
+        else:
+            self.console.print(f"\n[bold cyan]☎ {name}[/] 正在说话… (字幕已关闭)")
+
+    def notice(self, text: str) -> None:
+        if text not in self._notices:  # a notice is said once per call
+            self._notices.add(text)
+            self.console.print(f"[yellow]提示: {text}[/]")
+
+    def ask_repeat(self, reason: str) -> None:
+        self.console.print(f"[yellow]☎ {reason}[/]")
+
+    def feedback(self, turn: Turn, record: TurnRecord, analysis: ReplyAnalysis, score: TurnScore) -> None:
+        from rich.panel import Panel
+
+        data = record.analysis
+        lines = [f"您说: {highlight_reply(record.reply, data)}"]
+        if record.source in ("voice", "wav") and record.confidence is not None:
+            lines[0] += f"   [dim](识别置信度 {record.confidence:.0%})[/]"
+        for cid in score.hit:
+            lines.append(f"[green]✓ {category_name(cid)}[/]")
+        for s in analysis.suggestions:
+            lines.append(f"[red]✗ {category_name(s.category)}[/]  建议说: 「{s.phrase}」")
+        for f in analysis.forbidden:
+            lines.append(f"[bold red]✗ 服务禁语「{f.phrase}」[/]  应改说: 「{f.suggest}」")
+        for pid in score.points_hit:
+            lines.append(f"[green]✓ 要点 {_point_text(turn, pid)}[/]")
+        for pid in score.points_missed:
+            lines.append(f"[red]✗ 要点 {_point_text(turn, pid)}[/]")
+        speech = record.speech or {}
+        if "chars_per_min" in speech:
+            lines.append(f"[dim]语速 {speech['chars_per_min']:.0f} 字/分 (建议约 120)[/]")
+        if score.score < 60 and turn.hint:
+            lines.append(f"[cyan]带教提示: {turn.hint}[/]")
+        style = "green" if score.score >= 80 else "yellow" if score.score >= 60 else "red"
+        self.console.print(Panel("\n".join(lines), title=f"本句得分 [{style}]{score.score:.0f}[/]", border_style=style))
+
+    def offer_retry(self) -> bool:
+        if not self.interactive:
+            return False
+        from rich.prompt import Confirm
+
+        try:
+            return Confirm.ask("重答这一句?", console=self.console, default=False)
+        except EOFError:
+            return False
+
+    def mentor_comment(self, mentor: str) -> str:
+        if not self.interactive:
+            return ""
+        from rich.prompt import Prompt
+
+        try:
+            return Prompt.ask(f"[magenta]带教老师 {mentor} 的点评[/] (回车跳过)", console=self.console, default="", show_default=False).strip()
+        except EOFError:
+            return ""
+
+    def call_ends(self, scenario: Scenario, call: CallRecord, scorecard: Scorecard, hidden: list[str]) -> None:
+        self.console.print(scorecard_panel(call.scorecard, call, hidden))
+
+
+def _point_text(turn: Turn, pid: str) -> str:
+    for point in turn.key_points:
+        if point.id == pid:
+            return point.text
+    return pid
+
+
+def scorecard_panel(card: dict, call: CallRecord, hidden: list[str]):
+    """The end-of-call scorecard as one rich renderable (also used by history views)."""
+    from rich.console import Group
+    from rich.panel import Panel
+    from rich.table import Table
+
+    passed = card.get("passed")
+    verdict = "[bold green]通过[/]" if passed else "[bold red]未通过[/]"
+    header = (
+        f"总分 [bold]{card.get('score', 0):.0f}[/]  {verdict}   {END_REASON_ZH.get(call.end_reason, call.end_reason)}"
+        f"   用时 {call.call_s:.0f}/{call.time_limit_s} 秒"
+    )
+    parts: list = [header]
+    categories = card.get("categories", {})
+    if categories:
+        table = Table(title="规范用语", show_edge=False)
+        table.add_column("类别")
+        table.add_column("做到/应做到", justify="right")
+        for cid, row in categories.items():
+            done = f"{row.get('hit', 0)}/{row.get('expected', 0)}"
+            style = "green" if row.get("hit", 0) >= row.get("expected", 0) else "red"
+            table.add_row(category_name(cid), f"[{style}]{done}[/]")
+        parts.append(table)
+    for f in card.get("forbidden", []):
+        parts.append(f"[bold red]服务禁语「{f.get('phrase')}」× {f.get('count', 1)}[/]  应改说: 「{f.get('suggest')}」")
+    points = card.get("key_points", {})
+    if points.get("covered") or points.get("missed"):
+        parts.append(
+            f"要点: 问到 {len(points.get('covered', []))} 个"
+            + (f", 漏掉: {', '.join(points.get('missed', []))}" if points.get("missed") else "")
+        )
+    timing = Table(title="每句用时", show_edge=False)
+    timing.add_column("轮次")
+    timing.add_column("回答")
+    timing.add_column("得分", justify="right")
+    timing.add_column("反应(秒)", justify="right")
+    for t in call.turns:
+        if not t.counted and not t.asked_repeat:
+            continue
+        score = "请重说" if t.asked_repeat else f"{t.score:.0f}"
+        timing.add_row(t.turn_id, t.reply[:30] or "(空)", score, f"{t.response_s:.1f}")
+    if call.turns:
+        parts.append(timing)
+    if hidden:
+        parts.append("[cyan]隐藏信息揭晓:[/] " + "; ".join(hidden))
+    practise = card.get("practise_next", [])
+    if practise:
+        parts.append("[bold]接下来练习:[/]\n" + "\n".join(f"  {i}. {p}" for i, p in enumerate(practise, 1)))
+    return Panel(Group(*parts), title=f"评分卡 - {call.scenario_title}", border_style="green" if passed else "red")
