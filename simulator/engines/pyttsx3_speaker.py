@@ -1,0 +1,405 @@
+"""The caller's voice through pyttsx3: espeak-ng's Mandarin on Linux, a zh-CN SAPI5 / NSSpeech voice elsewhere.
+
+pyttsx3 2.99 needs wrapping before it can be trusted to write files (see docs/voice-caller.md):
+
+- With espeak, ``runAndWait()`` returns as soon as synthesis has *started* (espeak-ng runs it on its own thread), so
+  the file may not exist yet. We wait for the ``finished-utterance`` event, with a timeout, and then check the file.
+- Starting the next save while espeak-ng still reports "playing" makes pyttsx3 cancel the new synthesis and write an
+  empty WAV. We wait until espeak-ng is idle before each save.
+- Errors such as EE_INTERNAL_ERROR from an unknown voice id are swallowed (only the ``error`` event sees them), and an
+  unknown variant (``+zz``) silently keeps the plain voice. We collect errors and compare the voice in use with the
+  one we asked for after every render.
+- Only one ``save_to_file`` per ``runAndWait`` (queued saves write only the last file), never ``say()`` (it would
+  write to the last saved file), one engine per process (espeak-ng initializes once), and its "Audio saved to ..."
+  print is filtered out of stdout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from simulator.engines.audio_cache import AudioCache, wav_is_complete
+from simulator.engines.playback import play_wav
+from simulator.errors import EngineMissing, TrainerError
+from simulator.scenario import Voice
+
+ESPEAK_MANDARIN_ID = "cmn-latn-pinyin"  # `cmn` and `zh` read pinyin tone digits as English ("请" -> "king three")
+RENDER_ATTEMPTS = 2
+
+
+class SpeechRenderError(TrainerError):
+    """The engine produced no usable audio for a line."""
+
+
+def espeak_missing() -> EngineMissing:
+    return EngineMissing("语音合成 (espeak-ng)", "apt-get install espeak-ng libespeak-ng1")
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# What espeak-ng should read: digits of codes one by one, times and percentages in words.
+
+_DIGIT_NAMES = str.maketrans("0123456789", "零一二三四五六七八九")
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+# A long digit run followed by one of these is an amount ("12000元"), not a code ("12368", "民初12345号").
+_QUANTITY_UNITS = set("元块角万亿千百个人名件次份张页条项岁天周月小时分钟秒米斤克吨平亩户间套辆台笔")
+_OPENING_BRACKETS = set("（(〔[【")
+_CLOSING_BRACKETS = set("）)〕]】")
+
+
+def _digits_one_by_one(digits: str) -> str:
+    return digits.translate(_DIGIT_NAMES)
+
+
+def _minutes(minutes: str) -> str:
+    if minutes == "00":
+        return ""  # 9:00 -> 9点
+    return f"零{_digits_one_by_one(minutes[1])}分" if minutes.startswith("0") else f"{minutes}分"
+
+
+def _read_digit_run(match: re.Match[str]) -> str:
+    digits, text, start, end = match.group(0), match.string, match.start(), match.end()
+    before = text[start - 1] if start > 0 else ""
+    after = text[end] if end < len(text) else ""
+    is_code = (
+        (len(digits) >= 5 and after not in _QUANTITY_UNITS)  # phone numbers, hotline 12368, case serials
+        or (len(digits) >= 2 and digits.startswith("0"))  # area codes, court codes such as 沪0101
+        or (len(digits) == 4 and after == "年")  # years are read digit by digit: 二零二四年
+        or (len(digits) == 4 and before in _OPENING_BRACKETS and after in _CLOSING_BRACKETS)  # （2024）沪...
+    )
+    return _digits_one_by_one(digits) if is_code else digits
+
+
+def speakable_text(text: str) -> str:
+    """The text as a Mandarin reader would say it, for the synthesizer only (subtitles keep the original).
+
+    espeak-ng reads every digit run as a quantity ("12368" becomes 一万二千三百六十八) and "%" in English, which a
+    hotline caller would never say. Codes are spelled digit by digit; amounts and short counts stay numbers.
+    """
+    spoken = text.translate(_FULL_WIDTH_DIGITS)
+    spoken = re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", spoken)  # 2,000 -> 2000, before leading zeros look like codes
+    spoken = re.sub(r"(\d+(?:\.\d+)?)\s*[%％]", r"百分之\1", spoken)
+    spoken = re.sub(
+        r"(?<!\d)([01]?\d|2[0-3])[:：]([0-5]\d)(?!\d)",
+        lambda m: f"{m.group(1)}点{_minutes(m.group(2))}",
+        spoken,
+    )
+    spoken = re.sub(r"(?<![\d.])([1-9]\d{0,2})\s*[-~～]\s*([1-9]\d{0,2})(?![\d.])", r"\1到\2", spoken)
+    spoken = re.sub(r"(\d+)\.(\d+)", lambda m: f"{m.group(1)}点{_digits_one_by_one(m.group(2))}", spoken)
+    return re.sub(r"\d+", _read_digit_run, spoken)
+
+
+def _last_sounding_position(text: str) -> int:
+    """1-based position of the last letter or digit: the last word espeak-ng must have reached."""
+    for index in range(len(text) - 1, -1, -1):
+        if unicodedata.category(text[index])[0] in "LN":
+            return index + 1
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Choosing a Chinese voice among whatever the platform's engine offers.
+
+
+def _voice_text(voice) -> tuple[list[str], str]:
+    languages = []
+    for language in getattr(voice, "languages", None) or []:
+        if isinstance(language, bytes):
+            language = language.decode("utf-8", errors="ignore")
+        languages.append(str(language).lower().replace("_", "-"))
+    described = " ".join([*languages, str(getattr(voice, "id", "")), str(getattr(voice, "name", "") or "")]).lower()
+    return languages, described.replace("_", "-")
+
+
+def chinese_voice_rank(voice) -> int | None:
+    """Lower is better; None for voices that are not Mandarin or that misread Chinese text."""
+    languages, described = _voice_text(voice)
+    voice_id = str(getattr(voice, "id", "")).lower()
+    if ESPEAK_MANDARIN_ID in described:
+        return 0
+    if voice_id.startswith("mb/") or voice_id in {"sit/cmn", "cmn"}:
+        return None  # mbrola voices need data Debian does not ship; plain `cmn` reads tone digits as English
+    if any(word in described for word in ("yue", "cantonese", "zh-hk", "粤")):
+        return None
+    if any(lang.startswith(("zh-cn", "zh-hans", "cmn-hans", "zh-sg")) for lang in languages) or "zh-cn" in described:
+        return 1
+    if any(lang.startswith(("zh-tw", "zh-hant")) for lang in languages) or "zh-tw" in described:
+        return 3
+    if any(lang.split("-")[0] in {"zh", "cmn"} for lang in languages) or any(
+        word in described for word in ("chinese", "mandarin", "中文", "普通话")
+    ):
+        return 2
+    return None
+
+
+def pick_chinese_voice(voices, prefer_gender: str | None = None):
+    """The best Mandarin voice (mainland first), preferring ``prefer_gender`` ("Male"/"Female") among equals."""
+    ranked = [(rank, voice) for voice in voices if (rank := chinese_voice_rank(voice)) is not None]
+    if not ranked:
+        return None
+
+    def order(item):
+        rank, voice = item
+        gender_mismatch = prefer_gender is not None and (getattr(voice, "gender", None) or "") != prefer_gender
+        return (rank, gender_mismatch)
+
+    return min(ranked, key=order)[1]
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The one pyttsx3 engine of this process.
+
+
+class _DropSavedNotices(io.TextIOBase):
+    """Passes stdout through except pyttsx3's "Audio saved to ..." line, printed from espeak-ng's thread."""
+
+    def __init__(self, target):
+        self._target = target
+        self._drop_next_newline = False
+
+    def write(self, text: str) -> int:
+        if text.startswith("Audio saved to "):
+            self._drop_next_newline = True
+            return len(text)
+        if self._drop_next_newline and text == "\n":
+            self._drop_next_newline = False
+            return len(text)
+        self._drop_next_newline = False
+        return self._target.write(text)
+
+    def flush(self) -> None:
+        self._target.flush()
+
+
+@dataclass
+class _RenderWatch:
+    """What pyttsx3 reported during one save."""
+
+    finished: threading.Event = field(default_factory=threading.Event)
+    completed: list[bool] = field(default_factory=list)
+    errors: list[BaseException] = field(default_factory=list)
+    furthest_word_end: int = 0
+
+
+class _ProcessEngine:
+    """Owns the process's pyttsx3 engine; every use goes through ``lock`` (espeak-ng is a process-wide singleton)."""
+
+    def __init__(self, driver_name: str | None):
+        try:
+            import pyttsx3
+
+            self.engine = pyttsx3.init(driver_name)
+        except ImportError as error:
+            if sys.platform.startswith("linux") or driver_name == "espeak":
+                raise espeak_missing() from error
+            raise EngineMissing("语音合成 (pyttsx3)", "pip install pyttsx3==2.99") from error
+        except (OSError, RuntimeError) as error:  # libespeak-ng missing, or espeak-ng failed to initialize
+            raise espeak_missing() from error
+        self.driver = str(self.engine)  # "espeak" | "sapi5" | "nsss" | ...
+        self.pid = os.getpid()
+        self.lock = threading.Lock()
+        self.voices = list(self.engine.getProperty("voices"))
+        self._watch = _RenderWatch()
+        self.engine.connect("finished-utterance", self._on_finished)
+        self.engine.connect("error", self._on_error)
+        self.engine.connect("started-word", self._on_word)
+
+    # pyttsx3 calls these from its own threads and swallows anything they raise.
+    def _on_finished(self, name=None, completed=True, **_):
+        self._watch.completed.append(bool(completed))
+        self._watch.finished.set()
+
+    def _on_error(self, name=None, exception=None, **_):
+        self._watch.errors.append(exception or RuntimeError("unknown pyttsx3 error"))
+
+    def _on_word(self, name=None, location=0, length=0, **_):
+        self._watch.furthest_word_end = max(self._watch.furthest_word_end, int(location or 0) + int(length or 0) - 1)
+
+    def _wait_until_espeak_idle(self, timeout_s: float) -> None:
+        if self.driver != "espeak":
+            return
+        from pyttsx3.drivers import _espeak
+
+        deadline = time.monotonic() + timeout_s
+        while _espeak.IsPlaying() and time.monotonic() < deadline:
+            time.sleep(0.002)
+
+    def save(self, spoken: str, voice_id: str, voice: Voice, target: Path, timeout_s: float) -> None:
+        """Write ``spoken`` to ``target`` as a complete WAV (or the engine's own format on macOS), or raise."""
+        if os.getpid() != self.pid:
+            raise SpeechRenderError("语音引擎不能在 fork 出的子进程中复用 - 请用 multiprocessing 的 spawn 方式启动进程")
+        problem = ""
+        for _attempt in range(RENDER_ATTEMPTS):
+            target.unlink(missing_ok=True)
+            self._wait_until_espeak_idle(timeout_s)
+            self._watch = watch = _RenderWatch()
+            self.engine.setProperty("voice", voice_id)  # the voice first: changing it may reset the others
+            self.engine.setProperty("rate", int(voice.rate))
+            self.engine.setProperty("volume", float(voice.volume))
+            if self.driver == "espeak":
+                self.engine.setProperty("pitch", int(voice.pitch))  # the other drivers print "not supported"
+            self.engine.save_to_file(spoken, str(target))
+            self.engine.runAndWait()
+            problem, worth_retrying = self._finished_problem(watch, spoken, voice_id, target, timeout_s)
+            if not problem:
+                return
+            if not worth_retrying:
+                break  # a setting the engine refused: trying again would fail the same way
+        target.unlink(missing_ok=True)
+        raise SpeechRenderError(f"语音合成失败 ({self.driver}, {voice_id}): {problem}")
+
+    def _finished_problem(
+        self, watch: _RenderWatch, spoken: str, voice_id: str, target: Path, timeout_s: float
+    ) -> tuple[str, bool]:
+        """("", _) when the render is complete; otherwise what went wrong and whether another attempt may help."""
+        if not self._wait_for_file(watch, target, timeout_s):
+            return f"{timeout_s:.0f} 秒内没有写完音频文件", True
+        if watch.errors:
+            return f"引擎拒绝了设置: {watch.errors[0]}", False
+        in_use = str(self.engine.getProperty("voice") or "").lower()
+        if in_use != voice_id.lower():
+            hint = " - 变体名应为 espeak-ng 的变体 (f1-f5, m1-m7 等, 见 espeak-ng --voices=variant)"
+            return f"引擎在用的声音是 {in_use or '?'}, 不是所要的 {voice_id}{hint}", False
+        if self.driver == "espeak":
+            if False in watch.completed:
+                return "合成被取消", True
+            if watch.furthest_word_end < _last_sounding_position(spoken):
+                return f"只合成到第 {watch.furthest_word_end} 个字 (共 {len(spoken)} 个)", True
+        return "", False
+
+    def _wait_for_file(self, watch: _RenderWatch, target: Path, timeout_s: float) -> bool:
+        deadline = time.monotonic() + timeout_s
+        if self.driver == "espeak":
+            # espeak-ng writes the whole file at once from the callback that then sends finished-utterance
+            return watch.finished.wait(timeout_s) and target.is_file()
+        # SAPI5 saves synchronously inside runAndWait; NSSpeech finishes in its run loop. Accept whichever of the
+        # event or a file that stopped growing comes first.
+        last_size = -1
+        while time.monotonic() < deadline:
+            size = target.stat().st_size if target.is_file() else -1
+            if size > 0 and (watch.finished.is_set() or size == last_size):
+                return True
+            last_size = size
+            time.sleep(0.1)
+        return False
+
+
+_process_engines: dict[str | None, _ProcessEngine] = {}
+_process_engines_lock = threading.Lock()
+
+
+def _process_engine(driver_name: str | None) -> _ProcessEngine:
+    # Kept for the life of the process on purpose: pyttsx3 caches engines in a WeakValueDictionary, and a second
+    # espeak-ng engine would share the first one's private state (the bug behind "say() writes to the old file").
+    with _process_engines_lock:
+        if driver_name not in _process_engines:
+            _process_engines[driver_name] = _ProcessEngine(driver_name)
+        return _process_engines[driver_name]
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def _to_pcm16_wav(source: Path, target: Path) -> None:
+    """Re-encode another engine's output (AIFF on macOS, other WAV formats) as 16-bit mono PCM WAV."""
+    try:
+        import soundfile
+    except (ImportError, OSError):
+        soundfile = None
+    if soundfile is not None:
+        samples, sample_rate = soundfile.read(str(source), dtype="int16", always_2d=True)
+        soundfile.write(str(target), samples.mean(axis=1).astype("int16"), sample_rate, subtype="PCM_16", format="WAV")
+        return
+    if shutil.which("afconvert"):  # always present on macOS
+        subprocess.run(["afconvert", "-f", "WAVE", "-d", "LEI16", "-c", "1", str(source), str(target)], check=True)
+        return
+    raise EngineMissing("音频格式转换 (soundfile)", "pip install soundfile")
+
+
+def _is_pcm16_mono_wav(path: Path) -> bool:
+    import wave
+
+    if not wav_is_complete(path):
+        return False
+    with wave.open(str(path), "rb") as wav:
+        return wav.getsampwidth() == 2 and wav.getnchannels() == 1
+
+
+class Pyttsx3Speaker:
+    """Speaker for caller lines: renders through pyttsx3 into the WAV cache and plays through ``playback``."""
+
+    def __init__(self, cache: AudioCache | None = None, *, driver: str | None = None, timeout_s: float = 30.0):
+        self._engine = _process_engine(driver)
+        self.cache = cache if cache is not None else AudioCache()
+        self.timeout_s = timeout_s
+        self.synthesized = 0  # lines actually rendered by this speaker (cache misses)
+        self._base_voice = pick_chinese_voice(self._engine.voices)
+        if self._base_voice is None:
+            raise EngineMissing("中文语音", _install_chinese_voice_hint(self._engine.driver))
+
+    @property
+    def driver(self) -> str:
+        return self._engine.driver
+
+    def voice_id(self, voice: Voice) -> str:
+        """The engine voice id for a persona: espeak-ng's Mandarin plus its variant, or a platform zh-CN voice."""
+        variant = (voice.variant or "").lstrip("+")
+        if self.driver == "espeak":
+            return f"{self._base_voice.id}+{variant}" if variant else str(self._base_voice.id)
+        # SAPI5 / NSSpeech have no variants; a variant's gender letter picks a male or female Chinese voice if any.
+        gender = {"m": "Male", "f": "Female"}.get(variant[:1].lower()) if variant else None
+        return str(pick_chinese_voice(self._engine.voices, prefer_gender=gender).id)
+
+    def engine_label(self, voice: Voice) -> str:
+        """Identifies the sound of a render; part of the cache key."""
+        return f"pyttsx3/{self.driver}/{self.voice_id(voice)}"
+
+    def render(self, text: str, voice: Voice) -> Path:
+        """The WAV file (16-bit mono PCM) of ``text`` in ``voice``, synthesized once and then taken from the cache."""
+        if not text.strip():
+            raise ValueError("render() needs a non-empty line")
+        spoken = speakable_text(text)
+        voice_id = self.voice_id(voice)
+        return self.cache.fetch(
+            self.engine_label(voice), voice, spoken, lambda target: self._synthesize(spoken, voice_id, voice, target)
+        )
+
+    def _synthesize(self, spoken: str, voice_id: str, voice: Voice, target: Path) -> None:
+        engine = self._engine
+        raw = target if engine.driver in {"espeak", "sapi5"} else target.with_suffix(".aiff")  # NSSpeech writes AIFF
+        with engine.lock, contextlib.redirect_stdout(_DropSavedNotices(sys.stdout)):
+            engine.save(spoken, voice_id, voice, raw, self.timeout_s)
+            self.synthesized += 1
+        if raw != target or not _is_pcm16_mono_wav(target):
+            converted = target.with_suffix(".pcm16.wav")
+            try:
+                _to_pcm16_wav(raw, converted)
+                os.replace(converted, target)
+            finally:
+                converted.unlink(missing_ok=True)
+                if raw != target:
+                    raw.unlink(missing_ok=True)
+        if not wav_is_complete(target):
+            raise SpeechRenderError(f"语音合成失败 ({engine.driver}, {voice_id}): 输出文件不完整")
+
+    def play(self, wav: Path) -> bool:
+        """Play a rendered line; False (no exception) when the machine has no audio output."""
+        return play_wav(wav)
+
+
+def _install_chinese_voice_hint(driver: str) -> str:
+    if driver == "sapi5":
+        return "Windows 设置 > 时间和语言 > 语音 > 添加语音: 中文(简体, 中国), 如 Huihui"
+    if driver in {"nsss", "avspeech"}:
+        return "macOS 系统设置 > 辅助功能 > 朗读内容 > 系统声音 > 管理声音: 下载 中文(中国大陆), 如 Tingting"
+    return "apt-get install espeak-ng espeak-ng-data (需要 cmn-latn-pinyin 声音)"
