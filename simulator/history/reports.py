@@ -1,0 +1,409 @@
+"""What history, progress, team and the report show, computed from the store's queries.
+
+Plain data in, plain data out: terminal.py and html_report.py render it, ``to_json`` exports it.
+Scores shown are "effective": a mentor's override when there is one, the scorer's otherwise; the
+original is always carried beside it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+
+from simulator.errors import NotFound, TrainerError
+from simulator.history.pseudonyms import MENTOR, Identity, Pseudonymizer
+from simulator.history.store import CallRow, HistoryStore, Review, ScoredCall
+
+RECENT_CALLS = 10  # "still used", "missed recently" and the trend look at this many latest calls
+MIN_EXPECTED = 3  # a category expected fewer times than this says too little to call it weak
+WEAK_RATE = 0.3  # missed in more than 30% of the turns that expected it
+TEAM_SORTS = ("name", "calls", "latest", "best", "trend", "pass_rate", "weakest", "last")
+
+
+# ---- names and the guide ---------------------------------------------------------------------
+
+
+def pseudonymizer(store: HistoryStore, anonymize: bool) -> Pseudonymizer | Identity:
+    if not anonymize:
+        return Identity()
+    return Pseudonymizer(store.pseudonym_secret(), store.trainees(), store.mentors())
+
+
+@lru_cache(maxsize=1)
+def _guide():
+    """The phrasing guide for category titles and standard phrases; ids are shown if it cannot load."""
+    try:
+        from scoring.guide import load_guide
+
+        return load_guide()
+    except (TrainerError, OSError, ImportError):
+        return None
+
+
+def category_title(category: str) -> str:
+    guide = _guide()
+    found = guide.categories.get(category) if guide else None
+    return found.title if found and found.title else category
+
+
+def category_standard(category: str) -> str:
+    guide = _guide()
+    found = guide.categories.get(category) if guide else None
+    return found.standard if found else ""
+
+
+def trend_delta(scores: list[float]) -> float | None:
+    """Mean of the later half of the latest scores minus the mean of the earlier half (up to 5 + 5)."""
+    scores = [s for s in scores if s is not None][-2 * 5 :]
+    half = len(scores) // 2
+    if half == 0:
+        return None
+    earlier, later = scores[-2 * half : -half], scores[-half:]
+    return round(sum(later) / half - sum(earlier) / half, 1)
+
+
+# ---- history -----------------------------------------------------------------------------------
+
+
+def history_rows(store: HistoryStore, names, **filters) -> list[dict]:
+    rows = store.list_calls(**filters)
+    return [_call_json(row, names) for row in rows]
+
+
+def _call_json(row: CallRow, names) -> dict:
+    data = row.to_json()
+    data["trainee"] = names.name(row.trainee)
+    data["mentor"] = names.name(row.mentor, MENTOR)
+    return data
+
+
+HISTORY_COLUMNS = (
+    "call_id", "started_at", "trainee", "scenario_id", "status", "end_reason", "score", "reviewed_score",
+    "passed", "turn_count", "call_s", "mentor", "mode",
+)  # fmt: skip
+
+
+def call_detail(store: HistoryStore, call_id: str, names) -> dict:
+    """The whole call: every turn with its feedback, the original and overridden scores, all comments."""
+    call_id = store.resolve_call_id(call_id)
+    record = store.get_call(call_id)
+    row = store.get_call_row(call_id)
+    reviews = store.reviews(call_id)
+    by_turn: dict[int | None, list[Review]] = {}
+    for review in reviews:
+        by_turn.setdefault(review.turn_index, []).append(review)
+    turns = []
+    for turn in record.turns:
+        overrides = [r for r in by_turn.get(turn.index, []) if r.kind == "override"]
+        latest = overrides[-1] if overrides else None
+        turns.append(
+            {
+                "n": turn.index + 1,
+                "index": turn.index,
+                "turn": turn.turn_id,
+                "caller_line": turn.caller_line,
+                "reply": names.scrub(turn.reply),
+                "source": turn.source,
+                "audio_path": turn.audio_path,
+                "confidence": turn.confidence,
+                "response_s": turn.response_s,
+                "categories": turn.categories,
+                "expected": turn.expected,
+                "missed": turn.missed,
+                "forbidden": turn.forbidden,
+                "points_hit": turn.points_hit,
+                "points_missed": turn.points_missed,
+                "suggestions": turn.analysis.get("suggestions", []),
+                "score": turn.score,
+                "original_score": turn.score,
+                "override_score": latest.new_score if latest else None,
+                "effective_score": latest.new_score if latest else turn.score,
+                "reasons": turn.reasons,
+                "asked_repeat": turn.asked_repeat,
+                "counted": turn.counted,
+                "retry_of": turn.retry_of,
+                "speech": turn.speech,
+                "comment": names.scrub(turn.comment),
+                "next_turn": turn.next_turn,
+                "at": turn.at,
+                "reviews": [_review_json(r, names) for r in by_turn.get(turn.index, [])],
+            }
+        )
+    data = _call_json(row, names)
+    data.update(
+        {
+            "scenario_hash": record.scenario_hash,
+            "variables": record.variables,
+            "seed": record.seed,
+            "time_limit_s": record.time_limit_s,
+            "scorecard": record.scorecard,
+            "turns": turns,
+            "call_reviews": [_review_json(r, names) for r in by_turn.get(None, [])],
+        }
+    )
+    return data
+
+
+def _review_json(review: Review, names) -> dict:
+    data = review.to_json()
+    data["mentor"] = names.name(review.mentor, MENTOR)
+    data["reason"] = names.scrub(review.reason)
+    data["text"] = names.scrub(review.text)
+    data["n"] = None if review.turn_index is None else review.turn_index + 1
+    return data
+
+
+# ---- progress ----------------------------------------------------------------------------------
+
+
+@dataclass
+class TrendPoint:
+    call_id: str
+    at: str
+    scenario_id: str
+    score: float | None  # effective
+    original_score: float | None
+    reviewed: bool
+    passed: bool | None
+
+
+@dataclass
+class CategoryStat:
+    category: str
+    title: str
+    expected: int
+    missed: int
+    rate: float  # share of the turns expecting it where it was missed
+    recent_expected: int = 0
+    recent_missed: int = 0
+    recent_rate: float | None = None
+
+
+@dataclass
+class ForbiddenStat:
+    phrase_id: str
+    phrase: str
+    suggest: str
+    severity: str
+    uses: int
+    recent_uses: int
+    last_used: str
+
+
+@dataclass
+class ScenarioStat:
+    scenario_id: str
+    title: str
+    attempts: int
+    complete: int
+    best: float | None
+    last_at: str
+
+
+@dataclass
+class Progress:
+    trainee: str
+    calls: int
+    complete: int
+    incomplete: int
+    in_progress: int
+    passed: int
+    pass_rate: float | None
+    latest: float | None
+    best: float | None
+    trend: float | None
+    points: list[TrendPoint] = field(default_factory=list)
+    weekly: list[dict] = field(default_factory=list)
+    categories: list[CategoryStat] = field(default_factory=list)  # missed most first
+    forbidden_still_used: list[ForbiddenStat] = field(default_factory=list)
+    forbidden_all: list[ForbiddenStat] = field(default_factory=list)
+    scenarios_not_passed: list[ScenarioStat] = field(default_factory=list)
+    practise_next: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def progress(store: HistoryStore, trainee: str, names=None, library: dict[str, str] | None = None) -> Progress:
+    """A trainee's progress. ``library``: scenario id -> title, to list scenarios never tried as not passed."""
+    names = names or Identity()
+    statuses = store.status_counts(trainee)
+    if not statuses:
+        raise NotFound(f"没有学员 {trainee!r} 的通话记录 - 用 team 查看学员名单")
+    scored = store.scored_calls(trainee)
+    points = [_point(c) for c in scored]
+    effective = [p.score for p in points if p.score is not None]
+    complete = statuses.get("complete", 0)
+    passed = sum(1 for p in points if p.passed)
+
+    recent = {c.category: c for c in store.recent_category_totals(trainee, RECENT_CALLS)}
+    categories = []
+    for total in store.category_totals(trainee):
+        stat = CategoryStat(total.category, category_title(total.category), total.expected, total.missed,
+                            round(total.missed / total.expected, 3))  # fmt: skip
+        if total.category in recent and recent[total.category].expected:
+            r = recent[total.category]
+            stat.recent_expected, stat.recent_missed = r.expected, r.missed
+            stat.recent_rate = round(r.missed / r.expected, 3)
+        categories.append(stat)
+    categories.sort(key=lambda s: (-(s.recent_rate if s.recent_rate is not None else s.rate), -s.missed, s.category))
+
+    recent_forbidden = {f.phrase_id: f for f in store.forbidden_recent(trainee, RECENT_CALLS)}
+    all_forbidden = []
+    for total in store.forbidden_totals(trainee):
+        r = recent_forbidden.get(total.phrase_id)
+        all_forbidden.append(
+            ForbiddenStat(total.phrase_id, total.phrase, total.suggest, total.severity, total.uses,
+                          r.uses if r else 0, r.last_used if r else "")  # fmt: skip
+        )
+    all_forbidden.sort(key=lambda f: (-f.recent_uses, -f.uses, f.phrase_id))
+    still_used = [f for f in all_forbidden if f.recent_uses]
+
+    not_passed = [
+        ScenarioStat(s.scenario_id, s.scenario_title, s.attempts, s.complete, s.best, s.last_at)
+        for s in store.scenario_results(trainee)
+        if not s.passed
+    ]
+    tried = {s.scenario_id for s in store.scenario_results(trainee)} if library else set()
+    for scenario_id, title in sorted((library or {}).items()):
+        if scenario_id not in tried:
+            not_passed.append(ScenarioStat(scenario_id, title, 0, 0, None, ""))
+    not_passed.sort(key=lambda s: (s.attempts == 0, s.best if s.best is not None else -1, s.scenario_id))
+
+    weekly = [asdict(w) for w in store.weekly_scores(trainee)]
+    result = Progress(
+        trainee=names.name(trainee),
+        calls=sum(statuses.values()),
+        complete=complete,
+        incomplete=statuses.get("incomplete", 0),
+        in_progress=statuses.get("in_progress", 0),
+        passed=passed,
+        pass_rate=round(passed / complete, 3) if complete else None,
+        latest=effective[-1] if effective else None,
+        best=max(effective) if effective else None,
+        trend=trend_delta(effective),
+        points=points,
+        weekly=weekly,
+        categories=categories,
+        forbidden_still_used=still_used,
+        forbidden_all=all_forbidden,
+        scenarios_not_passed=not_passed,
+    )
+    result.practise_next = practise_next(result)
+    return result
+
+
+def _point(call: ScoredCall) -> TrendPoint:
+    return TrendPoint(call.call_id, call.started_at, call.scenario_id, call.effective_score, call.score,
+                      call.reviewed_score is not None, call.passed)  # fmt: skip
+
+
+def practise_next(p: Progress, limit: int = 3) -> list[str]:
+    """The three things to work on: a forbidden phrase still used, the weakest category, a scenario not passed."""
+    severity_rank = {"critical": 0, "major": 1, "minor": 2}
+    forbidden = sorted(p.forbidden_still_used, key=lambda f: (severity_rank.get(f.severity, 3), -f.recent_uses))
+    weak = [c for c in p.categories if _weakness(c) is not None and _weakness(c) >= WEAK_RATE]
+    queues: list[list[str]] = [
+        [f"改掉服务禁语「{f.phrase}」(最近 {RECENT_CALLS} 通里用了 {f.recent_uses} 次), 改说「{f.suggest}」" for f in forbidden],
+        [
+            f"练习「{c.title}」: 最近漏掉 {round(100 * _weakness(c))}%"
+            + (f", 标准用语「{category_standard(c.category)}」" if category_standard(c.category) else "")
+            for c in weak
+        ],
+        [
+            f"再练场景 {s.scenario_id}" + (f"(最好 {s.best:g} 分, 未通过)" if s.best is not None else "(还没练过)")
+            for s in p.scenarios_not_passed
+        ],
+    ]
+    chosen: list[str] = []
+    while len(chosen) < limit and any(queues):
+        for queue in queues:
+            if queue and len(chosen) < limit:
+                chosen.append(queue.pop(0))
+    return chosen
+
+
+def _weakness(c: CategoryStat) -> float | None:
+    if c.recent_rate is not None and c.recent_expected >= MIN_EXPECTED:
+        return c.recent_rate
+    if c.expected >= MIN_EXPECTED:
+        return c.rate
+    return None
+
+
+# ---- team --------------------------------------------------------------------------------------
+
+
+@dataclass
+class TeamStat:
+    trainee: str
+    calls: int
+    complete: int
+    latest: float | None
+    best: float | None
+    trend: float | None
+    pass_rate: float | None
+    weakest: str  # category id
+    weakest_rate: float | None
+    last_at: str
+    recent: list[float] = field(default_factory=list)  # latest complete scores, oldest first (sparkline)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+TEAM_COLUMNS = ("trainee", "calls", "complete", "latest", "best", "trend", "pass_rate", "weakest", "weakest_rate",
+                "last_at")  # fmt: skip
+
+
+def team(store: HistoryStore, sort: str = "name", reverse: bool = False, names=None) -> list[TeamStat]:
+    names = names or Identity()
+    if sort not in TEAM_SORTS:
+        raise TrainerError(f"不能按 {sort!r} 排序 - 可选: {', '.join(TEAM_SORTS)}")
+    weakest: dict[str, tuple[str, float]] = {}
+    for c in store.category_totals():
+        if c.expected < MIN_EXPECTED:
+            continue
+        rate = c.missed / c.expected
+        if c.trainee not in weakest or rate > weakest[c.trainee][1]:
+            weakest[c.trainee] = (c.category, rate)
+    stats = []
+    for row in store.team_rows():
+        recent = [c.effective_score for c in store.scored_calls(row.trainee, last=2 * RECENT_CALLS)]
+        recent = [s for s in recent if s is not None]
+        weak = weakest.get(row.trainee)
+        stats.append(
+            TeamStat(
+                trainee=row.trainee,
+                calls=row.calls,
+                complete=row.complete,
+                latest=recent[-1] if recent else None,
+                best=row.best,
+                trend=trend_delta(recent),
+                pass_rate=round(row.passed / row.complete, 3) if row.complete else None,
+                weakest=weak[0] if weak else "",
+                weakest_rate=round(weak[1], 3) if weak else None,
+                last_at=row.last_at,
+                recent=recent,
+            )
+        )
+    stats.sort(key=_team_key(sort), reverse=reverse)
+    for s in stats:
+        s.trainee = names.name(s.trainee)
+    return stats
+
+
+def _team_key(sort: str):
+    """Numbers best first (most calls, highest score, fastest rising); names alphabetical; weakest worst first."""
+    if sort == "name":
+        return lambda s: s.trainee
+    if sort == "weakest":
+        return lambda s: (s.weakest_rate is None, -(s.weakest_rate or 0), s.trainee)
+    if sort == "last":
+        return lambda s: (_neg_text(s.last_at), s.trainee)
+    attribute = {"calls": "calls", "latest": "latest", "best": "best", "trend": "trend", "pass_rate": "pass_rate"}[sort]
+    return lambda s: (getattr(s, attribute) is None, -(getattr(s, attribute) or 0), s.trainee)
+
+
+def _neg_text(text: str) -> tuple:
+    return tuple(-ord(ch) for ch in text)
