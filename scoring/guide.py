@@ -26,6 +26,7 @@ class Category:
     variants: tuple[str, ...]  # accepted paraphrases, including short core forms
     weight: float = 1.0
     negative_ok: tuple[str, ...] = ()  # variants negative in form that still satisfy (您不用着急)
+    exclude: tuple[str, ...] = ()  # phrases in which a variant does not count (您好 inside 您好像)
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class Forbidden:
     variants: tuple[str, ...]
     instead: str  # the standard phrase to say instead
     severity: str = "major"
+    allowed: tuple[str, ...] = ()  # acceptable phrases containing this one (不清楚的地方…)
 
 
 @dataclass(frozen=True)
@@ -45,11 +47,12 @@ class Guide:
     source: str = ""
     content_hash: str = ""
     extra: dict = field(default_factory=dict)
+    not_negation: tuple[str, ...] = ()  # phrases whose 不/没 negates nothing after them (没问题, 不客气)
 
 
-_TOP_KEYS = {"version", "categories", "forbidden", "allowed"}
-_CATEGORY_KEYS = {"title", "standard", "variants", "weight", "negative_ok"}
-_FORBIDDEN_KEYS = {"id", "phrase", "variants", "instead", "severity"}
+_TOP_KEYS = {"version", "categories", "forbidden", "allowed", "not_negation"}
+_CATEGORY_KEYS = {"title", "standard", "variants", "weight", "negative_ok", "exclude"}
+_FORBIDDEN_KEYS = {"id", "phrase", "variants", "instead", "severity", "allowed"}
 
 
 def load_guide(path: str | Path = GUIDE_PATH) -> Guide:
@@ -72,6 +75,7 @@ def check_guide(path: str | Path = GUIDE_PATH) -> tuple[Guide | None, list[Probl
             guide.allowed,
             doc.path,
             hashlib.sha256(Path(path).read_bytes()).hexdigest(),
+            not_negation=guide.not_negation,
         )
     return (guide if not problems else None), problems
 
@@ -82,7 +86,18 @@ def _strings(doc: Document, where: tuple, value: object, problems: list[Problem]
     if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
         problems.append(doc.problem(where, "应为非空的文本列表", "写成 [短语一, 短语二]"))
         return ()
+    for i, v in enumerate(value):
+        _phrase_ok(doc, where + (i,), v, problems)
     return tuple(v.strip() for v in value)
+
+
+def _phrase_ok(doc: Document, where: tuple, phrase: str, problems: list[Problem]) -> None:
+    """Guide phrases may use (甲|乙) alternatives and … gaps (docs/guide-format.md); check that syntax."""
+    from scoring.matcher import phrase_syntax_problem
+
+    problem = phrase_syntax_problem(phrase)
+    if problem:
+        problems.append(doc.problem(where, f"短语 {phrase!r} 写法有误: {problem}", "参见 docs/guide-format.md 的短语写法"))
 
 
 def _unknown(doc: Document, where: tuple, data: dict, known: set[str], problems: list[Problem]) -> None:
@@ -124,6 +139,7 @@ def _check(doc: Document, problems: list[Problem]) -> Guide | None:
             variants=_strings(doc, where + ("variants",), raw.get("variants"), problems, required=True),
             weight=float(weight),
             negative_ok=_strings(doc, where + ("negative_ok",), raw.get("negative_ok"), problems, required=False),
+            exclude=_strings(doc, where + ("exclude",), raw.get("exclude"), problems, required=False),
         )
     for cid in FIXED_CATEGORIES:
         if raw_categories and cid not in raw_categories:
@@ -160,7 +176,9 @@ def _check(doc: Document, problems: list[Problem]) -> Guide | None:
                 variants=_strings(doc, where + ("variants",), raw.get("variants"), problems, required=False),
                 instead=str(raw.get("instead", "")),
                 severity=str(severity),
+                allowed=_strings(doc, where + ("allowed",), raw.get("allowed"), problems, required=False),
             )
         )
     allowed = _strings(doc, ("allowed",), data.get("allowed"), problems, required=False)
-    return Guide(categories, tuple(forbidden), allowed)
+    not_negation = _strings(doc, ("not_negation",), data.get("not_negation"), problems, required=False)
+    return Guide(categories, tuple(forbidden), allowed, not_negation=not_negation)

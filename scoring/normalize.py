@@ -1,0 +1,269 @@
+"""Normalise a Chinese reply for matching, keeping a map back to the text as given.
+
+What speech recognition and typing put between a trainee and the guide: full-width forms,
+Traditional characters, punctuation or none, fillers (嗯, 那个), 你 for 您, Arabic digits or
+Chinese numerals, homophones. ``normalize`` removes the first ones and gives every kept
+character three codes of increasing tolerance:
+
+- ``text``: the character itself (after NFKC, Traditional->Simplified, 你->您, digits unified);
+- ``py``: its toneless pinyin syllable, one code point per syllable, so 按号/暗号 equal 案号;
+- ``coarse``: the syllable with the usual near-homophone confusions merged (zh/z, ch/c, sh/s,
+  n/l, -ng/-n, ou/ao), so 收等 equals 稍等 and 案后 equals 案号 at this level.
+
+All three strings have the same length, so ``str.find`` on any of them gives positions in the
+normalised text, and ``starts``/``ends`` turn those into spans of the original reply.
+The pinyin table (pypinyin) and the Traditional table (opencc) load on first use, once.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from simulator.errors import EngineMissing
+
+# Always noise in a transcript; never part of a guide phrase.
+FILLERS = frozenset("嗯呃唔")
+# Noise only at the start of a clause (额 is also the 额 of 金额).
+CLAUSE_FILLERS = ("那个", "这个", "就是说", "额", "啊", "哦", "喔", "诶", "欸", "哎")
+DIGITS = "零一二三四五六七八九"
+_DIGIT_VALUE = {c: i for i, c in enumerate(DIGITS)} | {"〇": 0, "两": 2, "幺": 1, "壹": 1, "贰": 2, "叁": 3}
+_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10_000}
+_YOU = {"你": "您", "妳": "您"}
+
+_INITIALS = tuple("zh ch sh b p m f d t n l g k h j q x r z c s y w".split())
+_COARSE_INITIAL = {"zh": "z", "ch": "c", "sh": "s", "n": "l"}
+
+
+@dataclass(frozen=True)
+class Normalized:
+    """A reply ready for matching. All strings have one entry per kept character."""
+
+    original: str
+    text: str
+    py: str
+    coarse: str
+    starts: tuple[int, ...]  # offset in ``original`` where each kept character comes from
+    ends: tuple[int, ...]
+    clauses: tuple[int, ...] = ()  # clause number of each character (punctuation or a space ends a clause)
+
+    def __len__(self) -> int:
+        return len(self.text)
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Normalised [start, end) -> [start, end) in the original reply."""
+        if start >= end or not self.text:
+            return (0, 0)
+        return (self.starts[start], self.ends[end - 1])
+
+
+def is_cjk(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" or ch == "〇"
+
+
+def normalize(text: str) -> Normalized:
+    """Normalise ``text``; see the module docstring. Never raises on any string."""
+    kept = _numbers(_clean(text))
+    tables = _tables()
+    chars = [k[0] for k in kept]
+    py = "".join(tables.py_code(c) for c in chars)
+    coarse = "".join(tables.coarse_code(c) for c in chars)
+    return Normalized(
+        text,
+        "".join(chars),
+        py,
+        coarse,
+        tuple(k[1] for k in kept),
+        tuple(k[2] for k in kept),
+        tuple(k[3] for k in kept),
+    )
+
+
+Kept = tuple[str, int, int, int]  # character, start and end in the original, clause number
+
+
+def normalize_phrase(phrase: str) -> str:
+    """The normalised text of a guide phrase (no spans needed)."""
+    return normalize(phrase).text
+
+
+def _clean(text: str) -> list[Kept]:
+    """NFKC, Traditional->Simplified, 你->您, keep letters/digits/CJK, drop fillers; record offsets."""
+    t2s = _tables().t2s
+    kept: list[Kept] = []
+    clause = 0
+    run: list[Kept] = []
+    for i, raw in enumerate(text):
+        for ch in unicodedata.normalize("NFKC", raw):
+            ch = t2s.get(ch, ch)
+            ch = _YOU.get(ch, ch)
+            if ch in FILLERS:
+                continue
+            if is_cjk(ch) or ch.isdigit() and ch.isascii():
+                run.append((ch, i, i + 1, clause))
+            elif ch.isascii() and ch.isalpha():
+                run.append((ch.lower(), i, i + 1, clause))
+            elif run:
+                _flush(run, kept)
+                run = []
+                clause += 1
+    _flush(run, kept)
+    return kept
+
+
+def _flush(run: list[Kept], kept: list[Kept]) -> None:
+    """Append one clause, dropping fillers at its start (repeatedly: 那个那个, 额那个)."""
+    text = "".join(k[0] for k in run)
+    skip = 0
+    changed = True
+    while changed:
+        changed = False
+        for filler in CLAUSE_FILLERS:
+            # keep the filler if nothing else is left: "那个" alone is still a reply
+            if text.startswith(filler, skip) and len(text) - skip > len(filler):
+                skip += len(filler)
+                changed = True
+    kept.extend(run[skip:])
+
+
+def _numbers(chars: list[Kept]) -> list[Kept]:
+    """Write every number as Chinese digits, one per figure: 24, 二十四 and 二四 all become 二四.
+
+    Runs of two or more Chinese digits keep their digits one by one (零一零五 stays 零一零五,
+    where a numeral parser would drop the zeros); runs with 十/百/千/万 are read as a value.
+    """
+    out: list[Kept] = []
+    i, n = 0, len(chars)
+    while i < n:
+        ch = chars[i][0]
+        if ch.isascii() and ch.isdigit():
+            out.append((DIGITS[int(ch)],) + chars[i][1:])
+            i += 1
+            continue
+        j = i
+        while j < n and (chars[j][0] in _DIGIT_VALUE or chars[j][0] in _UNITS) and chars[j][3] == chars[i][3]:
+            j += 1
+        run = [k[0] for k in chars[i:j]]
+        if len(run) >= 2 and (run[0] in _DIGIT_VALUE or run[0] == "十" and run[1] in _DIGIT_VALUE):
+            value = _numeral_value(run) if any(c in _UNITS for c in run) else None
+            if value is not None:
+                # every figure maps to the whole numeral in the original
+                out.extend((DIGITS[int(d)], chars[i][1], chars[j - 1][2], chars[i][3]) for d in str(value))
+            else:
+                out.extend((DIGITS[_DIGIT_VALUE[k[0]]] if k[0] in _DIGIT_VALUE else k[0],) + k[1:] for k in chars[i:j])
+            i = j
+            continue
+        out.append(chars[i])
+        i += 1
+    return out
+
+
+def _numeral_value(run: list[str]) -> int | None:
+    """二十四 -> 24, 一百零五 -> 105, 两千零二十二 -> 2022; None when it does not read as one number."""
+    total, section, digit = 0, 0, None
+    for ch in run:
+        if ch in _DIGIT_VALUE:
+            if digit is not None and digit != 0 and _DIGIT_VALUE[ch] != 0:
+                return None  # 二三十: two digits in a row inside a unit numeral
+            digit = _DIGIT_VALUE[ch]
+        elif ch == "万":
+            section += digit or 0
+            total += (section or 1) * 10_000
+            section, digit = 0, None
+        else:
+            section += (1 if digit is None else digit) * _UNITS[ch]
+            digit = None
+    return total + section + (digit or 0)
+
+
+@dataclass
+class _Tables:
+    t2s: dict[str, str]
+    pinyin: dict[int, str]
+    syllables: dict[str, str] = field(default_factory=dict)  # syllable -> one private-use code point
+    coarse: dict[str, str] = field(default_factory=dict)
+    _py_memo: dict[str, str] = field(default_factory=dict)
+    _coarse_memo: dict[str, str] = field(default_factory=dict)
+
+    def py_code(self, ch: str) -> str:
+        code = self._py_memo.get(ch)
+        if code is None:
+            syllable = self.syllable(ch)
+            code = self._py_memo[ch] = self._code(self.syllables, syllable) if syllable else ch
+        return code
+
+    def coarse_code(self, ch: str) -> str:
+        code = self._coarse_memo.get(ch)
+        if code is None:
+            syllable = self.syllable(ch)
+            code = self._coarse_memo[ch] = self._code(self.coarse, coarse_syllable(syllable)) if syllable else ch
+        return code
+
+    def syllable(self, ch: str) -> str:
+        readings = self.pinyin.get(ord(ch))
+        if not readings:
+            return ""
+        return strip_tone(readings.split(",", 1)[0])
+
+    @staticmethod
+    def _code(table: dict[str, str], key: str) -> str:
+        code = table.get(key)
+        if code is None:
+            code = table[key] = chr(0xE000 + len(table))
+        return code
+
+
+def strip_tone(syllable: str) -> str:
+    plain = "".join(c for c in unicodedata.normalize("NFD", syllable) if not unicodedata.combining(c))
+    return plain.replace("ü", "v").replace("u\u0308", "v").lower()
+
+
+def split_syllable(syllable: str) -> tuple[str, str]:
+    for initial in _INITIALS:
+        if syllable.startswith(initial) and len(syllable) > len(initial):
+            return initial, syllable[len(initial) :]
+    return "", syllable
+
+
+def coarse_syllable(syllable: str) -> str:
+    """Merge the confusions speech recognisers and southern accents make most: zh/z, n/l, -ng/-n, ou/ao."""
+    initial, final = split_syllable(syllable)
+    initial = _COARSE_INITIAL.get(initial, initial)
+    if final.endswith("ng") and final != "ong":
+        final = final[:-1]
+    if final == "ou":
+        final = "ao"
+    return initial + final
+
+
+@lru_cache(maxsize=1)
+def _tables() -> _Tables:
+    return _Tables(_load_t2s(), _load_pinyin())
+
+
+def _load_pinyin() -> dict[int, str]:
+    try:
+        from pypinyin.pinyin_dict import pinyin_dict
+    except ImportError as exc:
+        raise EngineMissing("拼音表 pypinyin", ".venv/bin/pip install pypinyin") from exc
+    return pinyin_dict
+
+
+def _load_t2s() -> dict[str, str]:
+    """Single characters of OpenCC's Traditional->Simplified table (first choice of each)."""
+    try:
+        import opencc
+    except ImportError as exc:
+        raise EngineMissing("繁简转换表 opencc", ".venv/bin/pip install opencc-python-reimplemented") from exc
+    from pathlib import Path
+
+    table: dict[str, str] = {}
+    path = Path(opencc.__file__).with_name("dictionary") / "TSCharacters.txt"
+    for line in path.read_text(encoding="utf-8").splitlines():
+        parts = line.split("\t")
+        if len(parts) == 2 and len(parts[0]) == 1:
+            first = parts[1].split(" ")[0]
+            if len(first) == 1 and first != parts[0]:
+                table[parts[0]] = first
+    return table

@@ -1,0 +1,295 @@
+"""Judge one reply against the phrasing guide, and score a turn.
+
+    scorer = Scorer.default()                      # loads and compiles scoring/guide.yaml once
+    analysis = scorer.analyze(text, expect, key_points)
+    if analysis.judgeable:
+        turn = scorer.score_turn(analysis, expect, key_points)
+    else:                                          # empty or garbled: ask the trainee to repeat
+        print(analysis.why_not_judgeable)
+
+How a category is decided (docs/scoring.md): a guide variant matches (exact, homophone or near
+homophone, see ``scoring.matcher``), no negator stands just before it in the same clause (我不会
+转告法官), and it does not sit inside one of the category's ``exclude`` phrases (您好像). A
+forbidden phrase counts unless it sits inside an ``allowed`` phrase (不知道您是否方便) or follows
+不是/并非 (不是不知道). Everything is deterministic: the same text always gives the same result.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from scoring.guide import GUIDE_PATH, Category, Forbidden, Guide, load_guide
+from scoring.matcher import Hit, Matcher, Pattern, compile_literal, compile_loose, compile_phrase
+from scoring.normalize import Normalized, is_cjk, normalize
+from scoring.types import (
+    CategoryMatch,
+    ForbiddenUse,
+    PointMatch,
+    Reason,
+    ReplyAnalysis,
+    Suggestion,
+    TurnScore,
+)
+from simulator.errors import TrainerError
+from simulator.scenario import KeyPoint
+
+# Points taken off a turn for each forbidden phrase, by severity. A critical one also fails the call.
+PENALTY = {"minor": 10.0, "major": 25.0, "critical": 50.0}
+POINT_WEIGHT = 1.0  # a scenario key point weighs as much as a category of weight 1
+# Whisper's well-known inventions on silence or noise: a transcript made of these is not a reply.
+NOISE_TRANSCRIPTS = ("字幕由", "请不吝点赞", "谢谢观看", "明镜与点点", "独播剧场", "字幕志愿者", "订阅我的频道")
+# 不是不知道: a negation just before a negative forbidden phrase cancels it.
+_DOUBLE_NEGATIVE = re.compile(r"(不是|并非|并不是|并不|不会|也不是|又不是|倒不是)(我们|我|您)?$")
+
+
+class NotJudgeable(TrainerError):
+    """``score_turn`` was given a reply that cannot be judged; ask the trainee to repeat instead."""
+
+
+@dataclass(frozen=True)
+class _CompiledCategory:
+    category: Category
+    patterns: tuple[Pattern, ...]
+    exclude: tuple[Pattern, ...]
+
+
+@dataclass(frozen=True)
+class _CompiledForbidden:
+    forbidden: Forbidden
+    patterns: tuple[Pattern, ...]
+    allowed: tuple[Pattern, ...]
+
+
+class Scorer:
+    """The guide, compiled once; ``analyze`` and ``score_turn`` are then pure functions of their input."""
+
+    def __init__(self, guide: Guide):
+        self.guide = guide
+        self._categories = [
+            _CompiledCategory(
+                category,
+                tuple(
+                    [compile_literal(category.standard)]
+                    + [compile_phrase(v) for v in category.variants]
+                    + [compile_phrase(v, negative_ok=True) for v in category.negative_ok]
+                ),
+                tuple(compile_phrase(v) for v in category.exclude),
+            )
+            for category in guide.categories.values()
+        ]
+        self._categories = [
+            _CompiledCategory(c.category, tuple(p for p in c.patterns if p is not None), c.exclude)
+            for c in self._categories
+        ]
+        shared_allowed = tuple(compile_phrase(a) for a in guide.allowed)
+        self._forbidden = [
+            _CompiledForbidden(
+                f,
+                tuple(p for p in [compile_literal(f.phrase)] + [compile_phrase(v) for v in f.variants] if p),
+                shared_allowed + tuple(compile_phrase(a) for a in f.allowed),
+            )
+            for f in guide.forbidden
+        ]
+        # Phrases whose own 不/没 does not negate what follows (没问题, 您别着急): shield them from the guard.
+        self._shields = tuple(compile_phrase(p) for p in guide.not_negation) + tuple(
+            p for c in self._categories for p in c.patterns if p.negative_ok
+        )
+        self._point_patterns: dict[str, Pattern | None] = {}
+        for pattern in self._all_patterns():  # compile every regex now, not on the first reply
+            pattern.regex  # noqa: B018
+
+    def _all_patterns(self):
+        for c in self._categories:
+            yield from c.patterns
+            yield from c.exclude
+        for f in self._forbidden:
+            yield from f.patterns
+            yield from f.allowed
+        yield from self._shields
+
+    # ------------------------------------------------------------------ loading
+    @classmethod
+    def load(cls, guide_path: str | Path | None = None) -> Scorer:
+        """Load, check and compile a guide (raises ``ValidationError`` listing every problem)."""
+        return cls(load_guide(guide_path or GUIDE_PATH))
+
+    @classmethod
+    def default(cls) -> Scorer:
+        """The bundled guide, compiled once per process."""
+        return _default_scorer()
+
+    # ------------------------------------------------------------------ analysis
+    def analyze(self, text: str, expect: Sequence[str] = (), key_points: Sequence[KeyPoint] = ()) -> ReplyAnalysis:
+        """What the reply does: categories, forbidden phrases, key points, suggestions for misses."""
+        text = text if isinstance(text, str) else str(text)
+        norm = normalize(text)
+        why = why_not_judgeable(norm)
+        if why:
+            return ReplyAnalysis(text, judgeable=False, why_not_judgeable=why)
+        matcher = Matcher(norm)
+        shields = [(h.start, h.end) for p in self._shields for h in matcher.find(p, fuzzy=False)]
+        analysis = ReplyAnalysis(text)
+        for compiled in self._categories:
+            hits = self._category_hits(matcher, compiled, shields)
+            if hits:
+                analysis.categories.append(compiled.category.id)
+                analysis.matches.extend(
+                    CategoryMatch(compiled.category.id, norm.span(h.start, h.end), h.phrase) for h in hits
+                )
+        analysis.matches.sort(key=lambda m: (m.span, m.category))
+        for compiled in self._forbidden:
+            hit = self._forbidden_hit(matcher, compiled)
+            if hit:
+                f = compiled.forbidden
+                analysis.forbidden.append(
+                    ForbiddenUse(f.id, f.phrase, norm.span(hit.start, hit.end), f.instead, f.severity)
+                )
+        analysis.forbidden.sort(key=lambda f: f.span)
+        for point in key_points:
+            hit = self._point_hit(matcher, point, shields)
+            if hit:
+                analysis.points.append(PointMatch(point.id, norm.span(hit.start, hit.end), hit.phrase))
+        for cid in dict.fromkeys(expect):
+            if cid not in analysis.categories and cid in self.guide.categories:
+                analysis.suggestions.append(Suggestion(cid, self.guide.categories[cid].standard))
+        return analysis
+
+    def _category_hits(self, matcher: Matcher, compiled: _CompiledCategory, shields) -> list[Hit]:
+        hits: list[Hit] = []
+        negated: list[Hit] = []
+        for pattern in compiled.patterns:
+            for hit in matcher.find(pattern):
+                (negated if matcher.negated(hit, shields) else hits).append(hit)
+        if negated:  # 没法给您登记工单: once 登记工单 is negated, the 工单 inside it is too
+            hits = [h for h in hits if not any(h.start < n.end and n.start < h.end for n in negated)]
+        if hits and compiled.exclude:
+            excluded = [
+                (h.start, h.end) for p in compiled.exclude for h in matcher.find(p, fuzzy=False, same_clause=True)
+            ]
+            hits = [h for h in hits if not _inside(h, excluded)]
+        return _non_overlapping(hits)
+
+    def _forbidden_hit(self, matcher: Matcher, compiled: _CompiledForbidden) -> Hit | None:
+        hits = [h for p in compiled.patterns for h in matcher.find(p)]
+        if not hits:
+            return None
+        text = matcher.norm.text
+        hits = [h for h in hits if not _DOUBLE_NEGATIVE.search(text[max(0, h.start - 5) : h.start])]
+        if hits and compiled.allowed:
+            allowed = [
+                (h.start, h.end) for p in compiled.allowed for h in matcher.find(p, fuzzy=False, same_clause=True)
+            ]
+            hits = [h for h in hits if not _inside(h, allowed)]
+        best = _non_overlapping(hits)
+        return best[0] if best else None
+
+    def _point_hit(self, matcher: Matcher, point: KeyPoint, shields) -> Hit | None:
+        for phrase in point.any:
+            pattern = self._point_patterns.get(phrase)
+            if pattern is None and phrase not in self._point_patterns:
+                pattern = self._point_patterns[phrase] = compile_loose(phrase)
+            if pattern is None:
+                continue
+            for hit in matcher.find(pattern):
+                if not matcher.negated(hit, shields):
+                    return hit
+        return None
+
+    # ------------------------------------------------------------------ scoring
+    def score_turn(
+        self, analysis: ReplyAnalysis, expect: Sequence[str] = (), key_points: Sequence[KeyPoint] = ()
+    ) -> TurnScore:
+        """0-100: the expected categories (by guide weight) and key points met, minus forbidden phrases.
+
+        Each expected item is worth ``100 * weight / total weight``; each forbidden phrase costs
+        ``PENALTY[severity]``. With nothing expected a turn starts from 100. Every gain and loss is a
+        ``Reason``; the reasons add up to the score before it is clamped to 0..100.
+        """
+        if not analysis.judgeable:
+            raise NotJudgeable(f"这条回复无法评分({analysis.why_not_judgeable}) - 请学员再说一遍")
+        expect = list(dict.fromkeys(expect))
+        categories = self.guide.categories
+        weights = {cid: (categories[cid].weight if cid in categories else 1.0) for cid in expect}
+        total = sum(weights.values()) + POINT_WEIGHT * len(key_points)
+        result = TurnScore(score=0.0)
+        gained = 0.0
+        if total == 0:
+            gained = 100.0
+            result.reasons.append(Reason(100.0, "本轮没有规定的要点,起评 100 分"))
+        for cid in expect:
+            share = round(100.0 * weights[cid] / total, 1)
+            title = categories[cid].title if cid in categories else cid
+            if cid in analysis.categories:
+                result.hit.append(cid)
+                gained += share
+                phrase = next((m.guide_phrase for m in analysis.matches if m.category == cid), "")
+                result.reasons.append(Reason(share, f"做到「{title}」(说了「{_shown(analysis, cid) or phrase}」)"))
+            else:
+                result.missed.append(cid)
+                hint = categories[cid].standard if cid in categories else ""
+                result.reasons.append(Reason(0.0, f"缺少「{title}」,本项 {share:g} 分未得;可以说:{hint}"))
+        covered = {p.id: p for p in analysis.points}
+        for point in key_points:
+            share = round(100.0 * POINT_WEIGHT / total, 1)
+            if point.id in covered:
+                result.points_hit.append(point.id)
+                gained += share
+                result.reasons.append(Reason(share, f"问到/说到要点「{point.text}」"))
+            else:
+                result.points_missed.append(point.id)
+                example = f",例如说到「{point.any[0]}」" if point.any else ""
+                result.reasons.append(Reason(0.0, f"漏了要点「{point.text}」,本项 {share:g} 分未得{example}"))
+        if total and not result.missed and not result.points_missed:
+            gained = 100.0  # rounding of the shares must not cost a perfect reply a point
+        for use in analysis.forbidden:
+            penalty = PENALTY.get(use.severity, PENALTY["major"])
+            result.forbidden.append(use)
+            result.critical = result.critical or use.severity == "critical"
+            note = ",属于严重禁语,本次通话不合格" if use.severity == "critical" else ""
+            result.reasons.append(Reason(-penalty, f"使用禁语「{use.phrase}」{note};应改说:{use.suggest}"))
+            gained -= penalty
+        result.score = round(min(100.0, max(0.0, gained)), 1)
+        return result
+
+
+def _shown(analysis: ReplyAnalysis, cid: str) -> str:
+    """The words of the reply that satisfied ``cid``, as the trainee said them."""
+    for m in analysis.matches:
+        if m.category == cid:
+            return analysis.text[m.span[0] : m.span[1]]
+    return ""
+
+
+def why_not_judgeable(norm: Normalized) -> str:
+    """Why the reply should be repeated rather than scored, or "" when it can be judged."""
+    if not norm.text:
+        return "没有听到内容"
+    if not any(is_cjk(c) for c in norm.text):
+        return "没有识别出中文"
+    if any(noise in norm.text for noise in NOISE_TRANSCRIPTS):
+        return "识别结果像是杂音"
+    if len(norm.text) >= 8 and len(set(norm.text)) <= 0.2 * len(norm.text):
+        return "识别结果在重复同几个字,像是识别出错"
+    return ""
+
+
+def _inside(hit: Hit, spans: list[tuple[int, int]]) -> bool:
+    return any(s <= hit.start and hit.end <= e for s, e in spans)
+
+
+def _non_overlapping(hits: list[Hit]) -> list[Hit]:
+    """The best hits that do not overlap: longest first, then most exact, then leftmost."""
+    chosen: list[Hit] = []
+    for hit in sorted(hits, key=lambda h: (-h.length, -h.quality, h.start)):
+        if all(hit.end <= c.start or hit.start >= c.end for c in chosen):
+            chosen.append(hit)
+    return sorted(chosen, key=lambda h: h.start)
+
+
+@lru_cache(maxsize=1)
+def _default_scorer() -> Scorer:
+    return Scorer.load()

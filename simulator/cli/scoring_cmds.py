@@ -1,0 +1,148 @@
+"""``score-reply``: judge one reply (or a JSONL file of replies) against the phrasing guide."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from simulator.cli.output import add_output_options, console, print_json
+from simulator.errors import TrainerError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "score-reply",
+        help="按规范用语分析一条回复(命中的类别、禁语、建议)",
+        description="按规范用语分析一条座席回复:命中的类别及原话位置、禁语及应改说法、缺少类别的标准说法。",
+    )
+    parser.add_argument("text", nargs="?", metavar="TEXT", help="回复文本;写 - 从标准输入读取")
+    parser.add_argument(
+        "--expect",
+        nargs="+",
+        metavar="CAT",
+        default=[],
+        help="本轮应做到的类别,如 greeting ask_case_info(写在 TEXT 之后)",
+    )
+    parser.add_argument("--guide", metavar="PATH", help="规范用语文件(默认 scoring/guide.yaml)")
+    parser.add_argument(
+        "--batch", metavar="FILE.jsonl", help='逐行读取 {"id": ..., "text": ...},每行输出一个 JSON 结果'
+    )
+    add_output_options(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from scoring.scorer import Scorer
+
+    scorer = Scorer.load(args.guide) if args.guide else Scorer.default()
+    _check_categories(args.expect, scorer)
+    if args.batch:
+        if args.text is not None:
+            raise TrainerError("--batch 与 TEXT 只能二选一 - 去掉其中一个")
+        return _batch(scorer, Path(args.batch), args.expect)
+    if args.text is None:
+        raise TrainerError("缺少回复文本 - 写成 score-reply '您好,请讲',或用 --batch FILE.jsonl")
+    text = sys.stdin.read() if args.text == "-" else args.text
+    result = reply_json(scorer, text, args.expect)
+    if args.json:
+        print_json(result)
+    else:
+        show(scorer, text, result)
+    return 0
+
+
+def reply_json(scorer, text: str, expect: list[str]) -> dict:
+    """ReplyAnalysis.to_json() plus the text, why it could not be judged, and the turn score."""
+    analysis = scorer.analyze(text, expect)
+    out = {"text": text, **analysis.to_json(), "why_not_judgeable": analysis.why_not_judgeable}
+    if analysis.judgeable:
+        turn = scorer.score_turn(analysis, expect)
+        out["score"] = turn.score
+        out["critical"] = turn.critical
+        out["reasons"] = [{"delta": r.delta, "why": r.why} for r in turn.reasons]
+    else:
+        out["score"] = None
+    return out
+
+
+def _check_categories(expect: list[str], scorer) -> None:
+    unknown = [c for c in expect if c not in scorer.guide.categories]
+    if unknown:
+        known = " ".join(scorer.guide.categories)
+        raise TrainerError(f"未知的类别 {unknown[0]!r} - 可选: {known}(回复文本要写在 --expect 之前)")
+
+
+def _batch(scorer, path: Path, expect: list[str]) -> int:
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except OSError as exc:
+        raise TrainerError(f"无法读取 {path}: {exc.strerror} - 检查文件路径") from exc
+    except UnicodeDecodeError as exc:
+        raise TrainerError(f"{path} 不是 UTF-8 文本 - 请另存为 UTF-8") from exc
+    items = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise TrainerError(
+                f'{path}:{number}: 不是有效的 JSON({exc.msg}) - 每行写成 {{"id": ..., "text": ...}}'
+            ) from exc
+        if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+            raise TrainerError(f'{path}:{number}: 缺少文本字段 "text" - 每行写成 {{"id": ..., "text": ...}}')
+        line_expect = item.get("expect", expect)
+        if not isinstance(line_expect, list) or not all(isinstance(c, str) for c in line_expect):
+            raise TrainerError(f'{path}:{number}: "expect" 应是类别名的列表 - 例如 "expect": ["greeting"]')
+        try:
+            _check_categories(line_expect, scorer)
+        except TrainerError as exc:
+            raise TrainerError(f"{path}:{number}: {exc}") from exc
+        items.append((item.get("id"), item["text"], line_expect))
+    out = sys.stdout
+    for item_id, text, line_expect in items:
+        result = reply_json(scorer, text, line_expect)
+        out.write(json.dumps({"id": item_id, **result}, ensure_ascii=False) + "\n")
+    return 0
+
+
+def show(scorer, text: str, result: dict, con=None) -> None:
+    """A rich table; the matched words are highlighted in the reply (green: guide phrase, red: forbidden)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    con = con or console()
+    if not result["judgeable"]:
+        con.print(f"[yellow]无法评分:{result['why_not_judgeable']},请再说一遍。[/yellow]")
+        return
+    reply = Text(text)
+    for m in result["matches"]:
+        reply.stylize("bold green", *m["span"])
+    for f in result["forbidden"]:
+        reply.stylize("bold white on red", *f["span"])
+    con.print(Text("回复: ") + reply)
+    titles = {cid: c.title for cid, c in scorer.guide.categories.items()}
+    table = Table(show_header=True, header_style="bold")
+    table.add_column("结果")
+    table.add_column("类别/禁语")
+    table.add_column("回复中的原话")
+    table.add_column("规范用语 / 应改说", overflow="fold")
+    for m in result["matches"]:
+        start, end = m["span"]
+        table.add_row(
+            "[green]✓ 命中[/green]", titles.get(m["category"], m["category"]), text[start:end], m["guide_phrase"]
+        )
+    for f in result["forbidden"]:
+        start, end = f["span"]
+        mark = "[bold red]✗ 严重禁语[/bold red]" if f["severity"] == "critical" else "[red]✗ 禁语[/red]"
+        table.add_row(mark, f["phrase"], text[start:end], f["suggest"])
+    for s in result["suggestions"]:
+        table.add_row("[yellow]… 缺少[/yellow]", titles.get(s["category"], s["category"]), "", s["phrase"])
+    if table.row_count:
+        con.print(table)
+    else:
+        con.print("没有命中任何规范用语,也没有禁语。")
+    if result.get("score") is not None:
+        con.print(f"本轮得分: [bold]{result['score']:g}[/bold]")
