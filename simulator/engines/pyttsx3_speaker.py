@@ -208,6 +208,7 @@ class _ProcessEngine:
         self.driver = str(self.engine)  # "espeak" | "sapi5" | "nsss" | ...
         self.pid = os.getpid()
         self.lock = threading.Lock()
+        self.retries = 0  # saves that had to be repeated (cancelled or unfinished): should stay 0
         self.voices = list(self.engine.getProperty("voices"))
         self._watch = _RenderWatch()
         self.engine.connect("finished-utterance", self._on_finished)
@@ -239,15 +240,23 @@ class _ProcessEngine:
         if os.getpid() != self.pid:
             raise SpeechRenderError("语音引擎不能在 fork 出的子进程中复用 - 请用 multiprocessing 的 spawn 方式启动进程")
         problem = ""
-        for _attempt in range(RENDER_ATTEMPTS):
+        for attempt in range(RENDER_ATTEMPTS):
+            if attempt:
+                self.retries += 1
             target.unlink(missing_ok=True)
             self._wait_until_espeak_idle(timeout_s)
             self._watch = watch = _RenderWatch()
+            # pyttsx3 leaves its command queue marked busy after some loops, which would defer these settings into
+            # runAndWait, right next to the save. Applying them now lets espeak-ng finish them first (below).
+            self.engine.proxy.setBusy(False)
             self.engine.setProperty("voice", voice_id)  # the voice first: changing it may reset the others
             self.engine.setProperty("rate", int(voice.rate))
             self.engine.setProperty("volume", float(voice.volume))
             if self.driver == "espeak":
                 self.engine.setProperty("pitch", int(voice.pitch))  # the other drivers print "not supported"
+            # espeak-ng applies parameters on its own thread and counts as "playing" meanwhile; runAndWait's stop()
+            # would then cancel our save and pyttsx3 would write an empty file.
+            self._wait_until_espeak_idle(timeout_s)
             self.engine.save_to_file(spoken, str(target))
             self.engine.runAndWait()
             problem, worth_retrying = self._finished_problem(watch, spoken, voice_id, target, timeout_s)
