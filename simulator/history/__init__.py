@@ -1,11 +1,6 @@
 """Score histories: the store (every SQL statement), progress/team computations, reports, pseudonyms.
 
-The session saves calls through ``HistoryStore`` (a ``simulator.record.CallSink``); commands read
-them back through ``simulator.history.reports``. Nothing heavy is imported here.
+A session saves calls through ``store.HistoryStore`` (a ``simulator.record.CallSink``, opened with
+``store.open_store(args.db)``); the commands read them back through ``reports``. This package
+imports nothing at import time, so command modules can name it without slowing ``--help``.
 """
-
-from __future__ import annotations
-
-from simulator.history.store import DB_ENV, HistoryStore, default_db_path, new_call_id
-
-__all__ = ["DB_ENV", "HistoryStore", "default_db_path", "new_call_id"]

@@ -387,9 +387,9 @@ def team(store: HistoryStore, sort: str = "name", reverse: bool = False, names=N
                 recent=recent,
             )
         )
-    stats.sort(key=_team_key(sort), reverse=reverse)
     for s in stats:
         s.trainee = names.name(s.trainee)
+    stats.sort(key=_team_key(sort), reverse=reverse)
     return stats
 
 

@@ -45,6 +45,11 @@ def default_db_path() -> Path:
     return Path(base).expanduser() / "hotline-trainer" / "history.db"
 
 
+def open_store(path: str | Path | None = None) -> HistoryStore:
+    """The store at ``path`` (``--db``), else at ``default_db_path()``."""
+    return HistoryStore(path)
+
+
 def new_call_id() -> str:
     """12 hex digits: short enough to type a prefix of, and unique across millions of calls."""
     return secrets.token_hex(6)
@@ -471,6 +476,8 @@ INSERT INTO calls (call_id, trainee, mentor, scenario_id, scenario_hash, scenari
                    started_at, ended_at, status, end_reason, time_limit_s, call_s, score, passed, scorecard, turn_count)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
 _EFFECTIVE = "COALESCE(reviewed_score, score)"
+# The Monday on or before the call's (UTC) date: back six days, then forward to the next Monday.
+_WEEK = "date(substr(started_at, 1, 10), '-6 days', 'weekday 1')"
 
 
 def _dumps(value) -> str:
@@ -932,6 +939,19 @@ class HistoryStore:
         )
         return [CategoryCount(*r) for r in rows]
 
+    def category_by_week(self, trainee: str) -> dict[str, dict[str, tuple[int, int]]]:
+        """Week (Monday, UTC) -> category -> (expected, missed), over all the trainee's calls."""
+        rows = self._read(
+            f"SELECT {_WEEK} AS wk, cc.category, SUM(cc.expected), SUM(cc.missed) "
+            "FROM calls c JOIN call_category cc ON cc.call_id = c.call_id WHERE c.trainee = ? "
+            "GROUP BY wk, cc.category",
+            (trainee,),
+        )
+        weeks: dict[str, dict[str, tuple[int, int]]] = {}
+        for week, category, expected, missed in rows:
+            weeks.setdefault(week, {})[category] = (expected, missed)
+        return weeks
+
     def forbidden_totals(self, trainee: str | None = None) -> list[ForbiddenCount]:
         """Uses of each forbidden phrase, per trainee (all trainees when None)."""
         sql = "SELECT trainee, phrase_id, phrase, suggest, severity, uses FROM trainee_forbidden WHERE uses > 0"
@@ -963,10 +983,8 @@ class HistoryStore:
 
     def weekly_scores(self, trainee: str | None = None) -> list[WeekPoint]:
         """Mean and best score of complete calls per week (Monday, UTC)."""
-        # date(x, 'weekday 1', '-7 days') is the Monday on or before x, except for a Monday itself.
-        week = "date(substr(started_at, 1, 10), '-6 days', 'weekday 1')"
         sql = (
-            f"SELECT {week} AS wk, COUNT(*), AVG({_EFFECTIVE}), MAX({_EFFECTIVE}) FROM calls "
+            f"SELECT {_WEEK} AS wk, COUNT(*), AVG({_EFFECTIVE}), MAX({_EFFECTIVE}) FROM calls "
             "WHERE status = 'complete'"
         )
         params: tuple = ()
