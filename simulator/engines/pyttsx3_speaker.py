@@ -287,20 +287,12 @@ class _ProcessEngine:
         return "", False
 
     def _wait_for_file(self, watch: _RenderWatch, target: Path, timeout_s: float) -> bool:
-        deadline = time.monotonic() + timeout_s
-        if self.driver == "espeak":
-            # espeak-ng writes the whole file at once from the callback that then sends finished-utterance
-            return watch.finished.wait(timeout_s) and target.is_file()
-        # SAPI5 saves synchronously inside runAndWait; NSSpeech finishes in its run loop. Accept whichever of the
-        # event or a file that stopped growing comes first.
-        last_size = -1
-        while time.monotonic() < deadline:
-            size = target.stat().st_size if target.is_file() else -1
-            if size > 0 and (watch.finished.is_set() or size == last_size):
-                return True
-            last_size = size
-            time.sleep(0.1)
-        return False
+        if self.driver == "sapi5":
+            # SAPI5 saves synchronously inside runAndWait and closes the stream before returning
+            return target.is_file() and target.stat().st_size > 0
+        # espeak-ng writes the whole file from the callback that then sends finished-utterance; NSSpeech finishes
+        # in its run loop and reports through its delegate, which pyttsx3 turns into the same event.
+        return watch.finished.wait(timeout_s) and target.is_file()
 
 
 _process_engines: dict[str | None, _ProcessEngine] = {}
