@@ -182,6 +182,13 @@ def test_an_unknown_variant_is_refused_instead_of_silently_ignored(fresh_speaker
     assert list(fresh_speaker.cache.directory.glob("*")) == []  # nothing half-made left in the cache
 
 
+def test_one_engine_per_process_whatever_the_driver_is_called(speaker, tmp_path):
+    # a second espeak-ng engine would take over the first one's synthesis callback
+    named = Pyttsx3Speaker(cache=AudioCache(tmp_path / "tts"), driver="espeak")
+    assert named._engine is speaker._engine
+    assert seconds(named.render(LINE, Voice())) > 2.0
+
+
 def test_saved_notices_stay_out_of_stdout(fresh_speaker, capsys):
     fresh_speaker.render("请您稍等。", Voice())
     assert "Audio saved to" not in capsys.readouterr().out

@@ -199,9 +199,7 @@ class _ProcessEngine:
             import pyttsx3
 
             self.engine = pyttsx3.init(driver_name)
-        except ImportError as error:
-            if sys.platform.startswith("linux") or driver_name == "espeak":
-                raise espeak_missing() from error
+        except ImportError as error:  # pyttsx3 itself, or a platform driver's module (comtypes, pyobjc)
             raise EngineMissing("语音合成 (pyttsx3)", "pip install pyttsx3==2.99") from error
         except (OSError, RuntimeError) as error:  # libespeak-ng missing, or espeak-ng failed to initialize
             raise espeak_missing() from error
@@ -277,7 +275,9 @@ class _ProcessEngine:
             return f"引擎拒绝了设置: {watch.errors[0]}", False
         in_use = str(self.engine.getProperty("voice") or "").lower()
         if in_use != voice_id.lower():
-            hint = " - 变体名应为 espeak-ng 的变体 (f1-f5, m1-m7 等, 见 espeak-ng --voices=variant)"
+            hint = ""
+            if self.driver == "espeak":
+                hint = " - 变体名应为 espeak-ng 的变体 (f1-f5, m1-m7 等, 见 espeak-ng --voices=variant)"
             return f"引擎在用的声音是 {in_use or '?'}, 不是所要的 {voice_id}{hint}", False
         if self.driver == "espeak":
             if False in watch.completed:
@@ -295,13 +295,20 @@ class _ProcessEngine:
         return watch.finished.wait(timeout_s) and target.is_file()
 
 
-_process_engines: dict[str | None, _ProcessEngine] = {}
+_process_engines: dict[str, _ProcessEngine] = {}
 _process_engines_lock = threading.Lock()
 
 
 def _process_engine(driver_name: str | None) -> _ProcessEngine:
     # Kept for the life of the process on purpose: pyttsx3 caches engines in a WeakValueDictionary, and a second
-    # espeak-ng engine would share the first one's private state (the bug behind "say() writes to the old file").
+    # espeak-ng engine would steal the first one's synthesis callback (espeak-ng has one per process). The key is the
+    # resolved driver name, so None and "espeak" on Linux are the same engine.
+    if not driver_name:
+        try:
+            from pyttsx3.engine import default_engine_by_sys_platform
+        except ImportError as error:
+            raise EngineMissing("语音合成 (pyttsx3)", "pip install pyttsx3==2.99") from error
+        driver_name = default_engine_by_sys_platform()
     with _process_engines_lock:
         if driver_name not in _process_engines:
             _process_engines[driver_name] = _ProcessEngine(driver_name)
