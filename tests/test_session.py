@@ -1,0 +1,172 @@
+"""Session engine logic with a keyword scorer and a fake clock (engines are exercised in test_practice.py)."""
+
+from __future__ import annotations
+
+from conftest import FIXTURES
+from fakes import FakeClock, InterruptingListener, KeywordScorer, RecordingSink, TimedListener
+
+from simulator.engines.base import Heard
+from simulator.session import Session, SessionOptions, caller_lines
+from simulator.validate import check_scenario_file
+
+CATS = {"greeting", "ask_case_info", "verify_identity", "empathy", "hold", "commitment", "closing"}
+
+
+def scenario():
+    s, problems = check_scenario_file(FIXTURES / "valid-min.yaml", CATS)
+    assert problems == []
+    return s
+
+
+def run(replies, *, clock=None, seconds=2.0, confidence=None, sink=None, **options):
+    clock = clock or FakeClock()
+    session = Session(
+        scenario(),
+        KeywordScorer(),
+        TimedListener(replies, clock, seconds, confidence),
+        sink=sink,
+        options=SessionOptions(exam=True, seed=1, **options),
+        clock=clock,
+    )
+    return session, session.run()
+
+
+def path(call):
+    return [(t.turn_id, t.next_turn) for t in call.turns if t.counted]
+
+
+def test_good_replies_take_the_point_branch_and_complete():
+    session, call = run(["您好, 请问案号是多少?", "不用谢"])
+    assert path(call) == [("opening", "thanks"), ("thanks", "end")]
+    assert call.status == "complete" and call.end_reason == "end"
+    assert call.turns[0].points_hit == ["ask_case_no"]
+    assert call.turns[0].score == 100.0
+    assert call.scorecard["completed"] is True
+
+
+def test_forbidden_phrase_takes_the_forbidden_branch_first():
+    _, call = run(["您好, 不知道案号", "请您别着急"])
+    assert path(call) == [("opening", "upset"), ("upset", "end")]
+    assert call.turns[0].forbidden[0]["phrase"] == "不知道"
+
+
+def test_missed_point_takes_the_fallback_branch():
+    _, call = run(["您好", "请您别着急"])
+    assert path(call)[0] == ("opening", "upset")
+
+
+def test_caller_lines_are_filled_with_the_drawn_variables():
+    _, call = run(["您好, 案号?", "不用谢"])
+    assert call.variables["case_no"] in call.turns[0].caller_line
+    assert "{" not in call.turns[0].caller_line
+
+
+def test_replies_running_out_leave_an_incomplete_call_with_its_turns():
+    sink = RecordingSink()
+    _, call = run(["您好, 案号?"], sink=sink)
+    assert call.status == "incomplete" and call.end_reason == "replies_exhausted"
+    assert len(call.turns) == 1
+    assert sink.events[0][0] == "started"
+    assert sink.events[1] == ("turn", 0, "opening", 100.0, True)
+    assert sink.events[-1] == ("ended", "incomplete", "replies_exhausted")
+
+
+def test_ctrl_c_saves_the_call_as_incomplete():
+    sink = RecordingSink()
+    session = Session(scenario(), KeywordScorer(), InterruptingListener("您好, 案号?"), sink=sink, options=SessionOptions(exam=True, seed=1))
+    call = session.run()
+    assert call.end_reason == "interrupted" and call.status == "incomplete"
+    assert [e[0] for e in sink.events] == ["started", "turn", "ended"]
+
+
+def test_time_limit_ends_the_call():
+    # valid-min allows 60 s; the first reply takes 70 s of fake time, so the caller's next line never comes
+    _, call = run(["您好", "请您别着急"], seconds=70.0)
+    assert call.end_reason == "time_limit"
+    assert call.status == "complete"
+    assert [t.turn_id for t in call.turns] == ["opening"]
+    assert call.call_s == 70.0
+    assert call.scorecard["over_time"] is True
+
+
+def test_response_time_is_measured_per_turn():
+    _, call = run(["您好, 案号?", "不用谢"], seconds=3.5)
+    assert [t.response_s for t in call.turns] == [3.5, 3.5]
+
+
+def test_unjudgeable_reply_asks_to_repeat_without_a_score():
+    _, call = run(["???", "您好, 案号?", "不用谢"])
+    first = call.turns[0]
+    assert first.asked_repeat and first.score is None and not first.counted
+    assert path(call) == [("opening", "thanks"), ("thanks", "end")]
+    assert call.scorecard["score"] == 100
+
+
+def test_low_confidence_asks_to_repeat_then_scores_after_max_repeats():
+    _, call = run(["您好", "您好", "您好", "您好, 案号?", "不用谢"], confidence=0.1)
+    assert [t.asked_repeat for t in call.turns[:3]] == [True, True, True]
+    assert call.turns[3].score is not None  # the 4th attempt is scored, not asked again forever
+
+
+def test_hangup_ends_the_call_as_complete():
+    clock = FakeClock()
+    listener = TimedListener(["您好, 案号?", Heard("", "typed", hangup=True)], clock)
+    call = Session(scenario(), KeywordScorer(), listener, options=SessionOptions(exam=True), clock=clock).run()
+    assert call.end_reason == "hangup" and call.status == "complete"
+
+
+class RetryOnceUI:
+    """Mentor-mode UI that asks to retry the first scored reply and records what it was shown."""
+
+    def __init__(self):
+        self.feedback_scores = []
+        self.retried = False
+
+    def call_starts(self, scenario, call): ...
+    def caller_says(self, name, text): ...
+    def notice(self, text): ...
+    def ask_repeat(self, reason): ...
+    def call_ends(self, scenario, call, scorecard, hidden):
+        self.hidden = hidden
+
+    def feedback(self, turn, record, analysis, score):
+        self.feedback_scores.append(score.score)
+
+    def offer_retry(self):
+        if not self.retried:
+            self.retried = True
+            return True
+        return False
+
+    def mentor_comment(self, mentor):
+        return f"{mentor}: 语气再柔和些"
+
+
+def test_mentor_mode_feedback_retry_and_comment():
+    clock = FakeClock()
+    ui = RetryOnceUI()
+    sink = RecordingSink()
+    listener = TimedListener(["喂", "您好, 请问案号?", "不用谢"], clock)
+    session = Session(scenario(), KeywordScorer(), listener, ui=ui, sink=sink, options=SessionOptions(mentor="陈老师", seed=2), clock=clock)
+    call = session.run()
+    assert ui.feedback_scores == [0.0, 100.0, 100.0]
+    first, retry = call.turns[0], call.turns[1]
+    assert not first.counted and retry.retry_of == 0 and retry.counted
+    assert retry.comment == "陈老师: 语气再柔和些"
+    assert ("turn", 0, "opening", 0.0, False) in sink.events  # the superseded attempt is saved, marked
+    assert call.scorecard["score"] == 100  # the retry counts, the first attempt does not
+    assert ui.hidden == [f"案号是{call.variables['case_no']}"]
+
+
+def test_exam_mode_gives_no_feedback():
+    clock = FakeClock()
+    ui = RetryOnceUI()
+    Session(scenario(), KeywordScorer(), TimedListener(["您好, 案号?", "不用谢"], clock), ui=ui, options=SessionOptions(exam=True), clock=clock).run()
+    assert ui.feedback_scores == []
+
+
+def test_caller_lines_cover_every_variable_value():
+    lines = caller_lines(scenario())
+    assert "您好, 我的案号是(2024)沪0105民初1号。" in lines
+    assert "您好, 我的案号是(2024)沪0105民初2号。" in lines
+    assert len(lines) == 4
