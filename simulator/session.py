@@ -13,7 +13,7 @@ import itertools
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
@@ -217,6 +217,8 @@ class Session:
             if heard.hangup:
                 return HUNG_UP
             response_s = round(self.clock() - asked_at, 3)
+            if heard.source == "scripted":  # scripted replies may name drawn values: 您找的是{judge}
+                heard.text = fill(heard.text, self.values)
             analysis = self.scorer.analyze(heard.text, turn.expect, points)
             unsure = heard.confidence is not None and heard.confidence < self.options.min_confidence
             if (not analysis.judgeable or unsure) and repeats < self.options.max_repeats:
@@ -230,7 +232,7 @@ class Session:
             record = self._record(turn, line, heard, response_s, analysis, score, goto=goto, retry_of=retry_of)
             if self.options.exam:
                 return goto
-            self.ui.feedback(turn, record, analysis, score)
+            self.ui.feedback(replace(turn, hint=fill(turn.hint, self.values)), record, analysis, score)
             if self.options.mentor:
                 comment = self.ui.mentor_comment(self.options.mentor)
                 if comment:
@@ -336,6 +338,7 @@ class Session:
             score=score,
             response_s=t.response_s,
             key_points=[p.id for p in turn.key_points],
+            point_texts={p.id: fill(p.text, self.values) for p in turn.key_points},
         )
 
     def _save(self, event: str, *args) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from simulator.record import CallRecord, TurnRecord
-from simulator.scenario import Scenario, Turn
+from simulator.scenario import Scenario, Turn, fill
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -69,8 +69,6 @@ class RichUI:
 
     def call_starts(self, scenario: Scenario, call: CallRecord) -> None:
         from rich.panel import Panel
-
-        from simulator.scenario import fill
 
         body = (
             f"[bold]{scenario.title}[/]   业务: {scenario.service}   难度: {'★' * scenario.difficulty}"
@@ -140,7 +138,8 @@ class RichUI:
             return ""
 
     def call_ends(self, scenario: Scenario, call: CallRecord, scorecard: Scorecard, hidden: list[str]) -> None:
-        self.console.print(scorecard_panel(call.scorecard, call, hidden))
+        texts = {p.id: fill(p.text, call.variables) for t in scenario.turns.values() for p in t.key_points}
+        self.console.print(scorecard_panel(call.scorecard, call, hidden, texts))
 
 
 def _point_text(turn: Turn, pid: str) -> str:
@@ -150,7 +149,7 @@ def _point_text(turn: Turn, pid: str) -> str:
     return pid
 
 
-def scorecard_panel(card: dict, call: CallRecord, hidden: list[str]):
+def scorecard_panel(card: dict, call: CallRecord, hidden: list[str], point_texts: dict[str, str] | None = None):
     """The end-of-call scorecard as one rich renderable (also used by history views)."""
     from rich.console import Group
     from rich.panel import Panel
@@ -176,10 +175,11 @@ def scorecard_panel(card: dict, call: CallRecord, hidden: list[str]):
     for f in card.get("forbidden", []):
         parts.append(f"[bold red]服务禁语「{f.get('phrase')}」× {f.get('count', 1)}[/]  应改说: 「{f.get('suggest')}」")
     points = card.get("key_points", {})
+    texts = point_texts or {}
     if points.get("covered") or points.get("missed"):
         parts.append(
             f"要点: 问到 {len(points.get('covered', []))} 个"
-            + (f", 漏掉: {', '.join(points.get('missed', []))}" if points.get("missed") else "")
+            + (f", 漏掉: {', '.join(texts.get(p, p) for p in points['missed'])}" if points.get("missed") else "")
         )
     timing = Table(title="每句用时", show_edge=False)
     timing.add_column("轮次")
