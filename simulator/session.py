@@ -103,6 +103,13 @@ class SessionOptions:
     max_repeats: int = 3  # after this many "请再说一遍" in a row the reply is scored as it is
 
 
+@dataclass(frozen=True)
+class _Stop:
+    """Why a call stops before ``end`` (kept apart from turn ids, which authors may name freely)."""
+
+    reason: str
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -191,8 +198,8 @@ class Session:
                     self.ui.notice(f"已到通话时限 {self.scenario.time_limit_s} 秒, 通话结束。")
                     break
                 outcome = self._play_turn(self.scenario.turns[turn_id])
-                if outcome in (HUNG_UP, REPLIES_EXHAUSTED):
-                    reason = outcome
+                if isinstance(outcome, _Stop):
+                    reason = outcome.reason
                     break
                 turn_id = outcome
         except KeyboardInterrupt:
@@ -202,8 +209,8 @@ class Session:
             self._finish(reason)
         return call
 
-    def _play_turn(self, turn: Turn) -> str:
-        """Speak the caller's line, take replies until one is scored; return the next turn id or an end reason."""
+    def _play_turn(self, turn: Turn) -> str | _Stop:
+        """Speak the caller's line, take replies until one is scored; return the next turn id, or why to stop."""
         line = fill(turn.say, self.values)
         self._speak(line)
         points = filled_points(turn, self.values)
@@ -213,9 +220,9 @@ class Session:
             asked_at = self.clock()
             heard = self.listener.listen(line)
             if heard is None:
-                return REPLIES_EXHAUSTED
+                return _Stop(REPLIES_EXHAUSTED)
             if heard.hangup:
-                return HUNG_UP
+                return _Stop(HUNG_UP)
             response_s = round(self.clock() - asked_at, 3)
             if heard.source == "scripted":  # scripted replies may name drawn values: 您找的是{judge}
                 heard.text = fill(heard.text, self.values)
@@ -392,6 +399,7 @@ def play_examples(scenario: Scenario, scorer: Scorer | None = None) -> list[dict
         values = scenario.draw(example.seed)
         replies = [fill(r, values) for r in example.replies]
         session = play(scenario, replies, seed=example.seed, scorer=scorer)
+        unused = len(replies) - session.listener.used
         score = session.scorecard.score if session.scorecard else 0.0
         path = _visited(session.call)
         low, high = example.score
@@ -400,6 +408,10 @@ def play_examples(scenario: Scenario, scorer: Scorer | None = None) -> list[dict
             why = f"得分 {score:.0f} 不在 {low:g}-{high:g} 之间"
         elif example.path and path != [p for p in example.path if p != END]:
             why = f"路径 {' → '.join(path)} 与预期 {' → '.join(example.path)} 不同"
+        elif session.call.end_reason == REPLIES_EXHAUSTED:
+            why = f"回答不够: 在轮次 {session.call.turns[-1].turn_id if session.call.turns else scenario.start} 之后没有回答了"
+        elif unused:
+            why = f"通话已结束, 还有 {unused} 句回答没用上"
         results.append(
             {
                 "scenario": scenario.id,

@@ -170,3 +170,21 @@ def test_caller_lines_cover_every_variable_value():
     assert "您好, 我的案号是(2024)沪0105民初1号。" in lines
     assert "您好, 我的案号是(2024)沪0105民初2号。" in lines
     assert len(lines) == 4
+
+
+def test_turn_ids_may_equal_end_reasons(tmp_path):
+    text = (FIXTURES / "valid-min.yaml").read_text(encoding="utf-8").replace("upset", "hangup").replace("id: valid-min", "id: named")
+    (tmp_path / "named.yaml").write_text(text, encoding="utf-8")
+    s, problems = check_scenario_file(tmp_path / "named.yaml", CATS)
+    assert problems == []
+    clock = FakeClock()
+    call = Session(s, KeywordScorer(), TimedListener(["喂", "请您别着急"], clock), options=SessionOptions(exam=True), clock=clock).run()
+    assert [t.turn_id for t in call.turns] == ["opening", "hangup"]
+    assert call.end_reason == "end"
+
+
+def test_scripted_replies_are_filled_with_drawn_values():
+    clock = FakeClock()
+    session = Session(scenario(), KeywordScorer(), TimedListener(["您好, 案号是{case_no}吗?", "不用谢"], clock), options=SessionOptions(exam=True, seed=4), clock=clock)
+    call = session.run()
+    assert call.turns[0].reply == f"您好, 案号是{call.variables['case_no']}吗?"
