@@ -80,7 +80,7 @@ class RichUI:
 
     def caller_says(self, name: str, text: str) -> None:
         if self.subtitles:
-            self.console.print(f"\n[bold cyan]☎ {name}:[/] {text}")
+            self.console.print(f"\n[bold cyan]☎{name}：[/]{text}")
         else:
             self.console.print(f"\n[bold cyan]☎ {name}[/] 正在说话… (字幕已关闭)")
 
@@ -96,7 +96,7 @@ class RichUI:
         from rich.panel import Panel
 
         data = record.analysis
-        lines = [f"您说: {highlight_reply(record.reply, data)}"]
+        lines = [f"您说：{highlight_reply(record.reply, data)}"]
         if record.source in ("voice", "wav") and record.confidence is not None:
             lines[0] += f"   [dim](识别置信度 {record.confidence:.0%})[/]"
         for cid in score.hit:

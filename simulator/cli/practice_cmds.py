@@ -77,13 +77,17 @@ def cmd_practice(args: argparse.Namespace) -> int:
     listener = _listener(args, scenario, ui)
     speaker = None
     if not args.no_audio:
+        from simulator.engines.playback import audio_output_available
         from simulator.engines.speakers import choose_speaker
         from simulator.errors import EngineMissing
 
-        try:
-            speaker = choose_speaker(args.voice)
-        except EngineMissing as exc:
-            ui.notice(f"{exc}; 来电人的话只以文字显示。")
+        if not audio_output_available():  # rendering would be wasted (and the neural voice is slow to load)
+            ui.notice("没有可用的音频输出设备: 来电人的话只以文字显示。")
+        else:
+            try:
+                speaker = choose_speaker(args.voice)
+            except EngineMissing as exc:
+                ui.notice(f"{exc}; 来电人的话只以文字显示。")
     sink = _sink(args)
     session = Session(
         scenario,
