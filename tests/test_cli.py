@@ -1,0 +1,103 @@
+"""The command line as a user meets it: exact exit codes and output, one-line errors, instant --help."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import yaml
+from conftest import ROOT, run_cli
+
+HEAVY = ("rich", "pyttsx3", "speech_recognition", "jieba", "faster_whisper", "pypinyin", "rapidfuzz", "numpy", "yaml")
+
+
+def test_help_imports_nothing_heavy():
+    code = (
+        "import sys, runpy; sys.argv=['run_training.py','--help']\n"
+        "try:\n    runpy.run_path('run_training.py', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+        f"print([m for m in {HEAVY!r} if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
+
+
+def test_every_command_is_in_help_and_documented():
+    result = run_cli("--help")
+    assert result.returncode == 0
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for command in ("list", "show", "validate", "new", "render", "test", "practice", "score-reply", "transcribe", "history", "progress", "team", "review", "report"):
+        assert command in result.stdout, command
+        assert command in readme, f"README does not mention {command}"
+
+
+def test_list_json_has_every_scenario():
+    result = run_cli("list", "--json")
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    ids = {r["id"] for r in rows}
+    assert {"wrong-courtroom", "fraud-victim-refund", "death-declaration-revoke"} <= ids
+    assert all(1 <= r["difficulty"] <= 5 for r in rows)
+    assert [r["difficulty"] for r in rows] == sorted(r["difficulty"] for r in rows)
+
+
+def test_list_table_shows_titles():
+    result = run_cli("list", env={"COLUMNS": "160"})
+    assert result.returncode == 0
+    assert "律师走错了开庭地点" in result.stdout
+
+
+def test_show_prints_the_turn_tree():
+    result = run_cli("show", "wrong-courtroom", env={"COLUMNS": "160"})
+    assert result.returncode == 0, result.stderr
+    assert "用了禁语" in result.stdout and "结束" in result.stdout and "opening" in result.stdout
+
+
+def test_unknown_scenario_is_one_line_error_with_suggestion():
+    result = run_cli("show", "wrong-courtrom")
+    assert result.returncode == 1
+    assert result.stderr.strip() == "错误: 没有 id 为 'wrong-courtrom' 的场景 - 是不是 wrong-courtroom?"
+    assert result.stdout == ""
+
+
+def test_debug_shows_the_traceback():
+    result = run_cli("--debug", "show", "no-such-scenario")
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr and "NotFound" in result.stderr
+
+
+def test_new_writes_a_scenario_that_validates_and_tests(tmp_path):
+    result = run_cli("new", "hearing-date-change", "--dir", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    path = tmp_path / "hearing-date-change.yaml"
+    assert yaml.safe_load(path.read_text(encoding="utf-8"))["id"] == "hearing-date-change"
+    assert run_cli("validate", str(path)).returncode == 0
+    played = run_cli("test", str(path), "--json")
+    assert played.returncode == 0, played.stdout
+    assert {r["example"] for r in json.loads(played.stdout)} == {"规范应答", "使用禁语"}
+    again = run_cli("new", "hearing-date-change", "--dir", str(tmp_path))
+    assert again.returncode == 1 and "已存在" in again.stderr
+
+
+def test_new_refuses_a_bad_id(tmp_path):
+    result = run_cli("new", "Bad Id", "--dir", str(tmp_path))
+    assert result.returncode == 1
+    assert result.stderr.startswith("错误: id 'Bad Id' 不是 kebab-case")
+
+
+def test_test_command_plays_every_bundled_example():
+    result = run_cli("test", "--json")
+    assert result.returncode == 0, result.stdout
+    results = json.loads(result.stdout)
+    assert len(results) >= 16 and all(r["ok"] for r in results)
+
+
+def test_test_command_reports_an_example_out_of_range(tmp_path):
+    text = (ROOT / "scenarios" / "wrong-courtroom.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    data["examples"][0]["score"] = [0, 10]  # the standard run scores high: the author's range is wrong
+    (tmp_path / "wrong-courtroom.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    result = run_cli("test", str(tmp_path / "wrong-courtroom.yaml"), "--json")
+    assert result.returncode == 1
+    first = json.loads(result.stdout)[0]
+    assert not first["ok"] and first["why"].startswith("得分 ") and "不在 0-10 之间" in first["why"]
