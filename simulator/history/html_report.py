@@ -199,15 +199,16 @@ def _calls_table(calls, names) -> str:
 def _reviews_table(reviews, names) -> str:
     if not reviews:
         return "<p>还没有导师改分或评语。</p>"
-    head = "".join(f"<th>{h}</th>" for h in ("时间 (UTC)", "学员", "通话", "轮", "类型", "原分 → 改分", "理由 / 评语", "导师"))
+    head = "".join(f"<th>{h}</th>" for h in ("时间 (UTC)", "学员", "通话", "轮", "学员的回复", "类型", "原分 → 改分",
+                                             "理由 / 评语", "导师"))  # fmt: skip
     rows = []
-    for r, who in reviews:
+    for r, who, reply in reviews:
         change = f"<s>{esc(fmt(r.original_score))}</s> → <b>{esc(fmt(r.new_score))}</b>" if r.kind == "override" else ""
         words = r.reason if r.kind == "override" else r.text
         rows.append(
             f"<tr><td>{esc(r.created_at.replace('T', ' ').rstrip('Z'))}</td><td>{esc(names.name(who))}</td>"
             f"<td><code>{esc(r.call_id)}</code></td><td>{'' if r.turn_index is None else r.turn_index + 1}</td>"
-            f"<td>{'改分' if r.kind == 'override' else '评语'}</td><td>{change}</td>"
+            f"<td>{esc(names.scrub(reply))}</td><td>{'改分' if r.kind == 'override' else '评语'}</td><td>{change}</td>"
             f"<td>{esc(names.scrub(words))}</td><td>{esc(names.name(r.mentor, MENTOR))}</td></tr>"
         )
     return f"<table class='reviews'><tr>{head}</tr>{''.join(rows)}</table>"
@@ -274,7 +275,9 @@ def heatmap_svg(rows: list[str], columns: list[str], cells: dict[str, dict[str, 
         parts.append(f"<text x='{x:.0f}' y='22' class='head' text-anchor='middle'>{esc(category_title(column))}</text>")
     for i, row in enumerate(rows):
         y = head_h + i * cell_h
-        parts.append(f"<text x='{label_w - 8}' y='{y + 16}' class='label' text-anchor='end'>{esc(row)}</text>")
+        shown = row if len(row) <= 12 else row[:11] + "…"
+        parts.append(f"<text x='{label_w - 8}' y='{y + 16}' class='label' text-anchor='end'>{esc(shown)}"
+                     f"<title>{esc(row)}</title></text>")  # fmt: skip
         for j, column in enumerate(columns):
             x = label_w + j * cell_w
             expected, missed = cells.get(row, {}).get(column, (0, 0))

@@ -485,6 +485,8 @@ def _dumps(value) -> str:
 
 
 def _turn_params(call_id: str, turn: TurnRecord) -> tuple:
+    if not turn.at:
+        turn.at = utc_iso()
     return (
         call_id,
         turn.index,
@@ -505,7 +507,7 @@ def _turn_params(call_id: str, turn: TurnRecord) -> tuple:
         _dumps(turn.speech),
         turn.comment or "",
         turn.next_turn,
-        turn.at or utc_iso(),
+        turn.at,
     )
 
 
@@ -871,11 +873,12 @@ class HistoryStore:
         rows = self._read(f"SELECT {_REVIEW_COLUMNS} FROM reviews WHERE call_id = ? ORDER BY id", (call_id,))
         return [Review(*r) for r in rows]
 
-    def recent_reviews(self, trainee: str | None = None, limit: int = 200) -> list[tuple[Review, str]]:
-        """The latest reviews with the trainee of each call."""
+    def recent_reviews(self, trainee: str | None = None, limit: int = 200) -> list[tuple[Review, str, str]]:
+        """The latest reviews, each with the trainee of the call and the reply of the turn reviewed."""
+        columns = ", ".join("r." + c.strip() for c in _REVIEW_COLUMNS.split(","))
         sql = (
-            f"SELECT {', '.join('r.' + c.strip() for c in _REVIEW_COLUMNS.split(','))}, c.trainee "
-            "FROM reviews r JOIN calls c ON c.call_id = r.call_id"
+            f"SELECT {columns}, c.trainee, COALESCE(t.reply, '') FROM reviews r "
+            "JOIN calls c ON c.call_id = r.call_id LEFT JOIN turns t ON t.call_id = r.call_id AND t.idx = r.turn_idx"
         )
         params: list = []
         if trainee is not None:
@@ -883,7 +886,7 @@ class HistoryStore:
             params.append(trainee)
         sql += " ORDER BY r.id DESC LIMIT ?"
         params.append(limit)
-        return [(Review(*r[:-1]), r[-1]) for r in self._read(sql, params)]
+        return [(Review(*r[:-2]), r[-2], r[-1]) for r in self._read(sql, params)]
 
     # ---- aggregates for progress, team and the report ------------------------------------------
 

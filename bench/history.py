@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""Score-history benchmark: fill a database with synthetic calls, then time what users wait for.
+
+    .venv/bin/python bench/history.py                 # 100,000 calls x 20 turns (a few minutes to fill)
+    .venv/bin/python bench/history.py --calls 5000    # a quick run
+
+Prints one table: progress and team (target < 0.5 s), the history listing, writing one turn through
+the practice path (target < 5 ms) and the HTML report (target < 3 s). Each is timed once cold
+(first run after the fill, with the database still in the page cache) and then repeated; the
+median, 95th percentile and worst of the repeats are shown. The "whole command" rows start a new
+process as a user would (Python start-up, imports, opening the database, the guide).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from simulator.history import reports  # noqa: E402
+from simulator.history.html_report import write_report  # noqa: E402
+from simulator.history.pseudonyms import Identity  # noqa: E402
+from simulator.history.store import HistoryStore  # noqa: E402
+from simulator.history.synthetic import synthetic_call, trainee_names  # noqa: E402
+from simulator.history.terminal import render_progress, render_team  # noqa: E402
+from simulator.record import COMPLETE, END_REACHED, CallRecord, TurnRecord  # noqa: E402
+
+CHUNK = 2_000  # calls per transaction during the fill
+
+
+def fill(store: HistoryStore, calls: int, turns: int, trainees: int, seed: int) -> tuple[list[str], float]:
+    """Synthetic calls over a year; trainee activity is skewed (Zipf, s = 0.5) like a real centre."""
+    rng = random.Random(seed)
+    names = trainee_names(trainees, rng)
+    weights = [1 / (rank + 1) ** 0.5 for rank in range(trainees)]
+    start = datetime(2025, 11, 1, 8, tzinfo=UTC)
+    span_s = 365 * 24 * 3600
+    moments = sorted(rng.uniform(0, span_s) for _ in range(calls))
+    done = {name: 0 for name in names}
+    expected_share = {name: w / sum(weights) * calls for name, w in zip(names, weights, strict=True)}
+    began = time.perf_counter()
+    batch: list[CallRecord] = []
+    for i, offset in enumerate(moments):
+        trainee = rng.choices(names, weights)[0]
+        done[trainee] += 1
+        skill = min(0.92, 0.25 + 0.6 * done[trainee] / max(1.0, expected_share[trainee]))
+        moment = start + timedelta(seconds=offset)
+        batch.append(synthetic_call(rng, trainee, moment, skill, turns=turns, call_id=f"{i:012x}"))
+        if len(batch) == CHUNK:
+            store.import_calls(batch)
+            batch = []
+            print(f"\r  filled {i + 1:,} / {calls:,} calls", end="", file=sys.stderr, flush=True)
+    if batch:
+        store.import_calls(batch)
+    print(file=sys.stderr)
+    by_activity = sorted(names, key=lambda n: -done[n])
+    return by_activity, time.perf_counter() - began
+
+
+def timed(fn, repeat: int) -> tuple[float, list[float]]:
+    began = time.perf_counter()
+    fn()
+    first = time.perf_counter() - began
+    runs = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        fn()
+        runs.append(time.perf_counter() - began)
+    return first, runs
+
+
+def write_turns(store: HistoryStore, calls: int, turns: int) -> list[float]:
+    """The practice path: call_started, then turn_scored after every reply (one commit each)."""
+    rng = random.Random(7)
+    samples = []
+    for _ in range(calls):
+        call = CallRecord(call_id="", trainee="计时学员", scenario_id="wrong-courtroom", scenario_hash="bench")
+        store.call_started(call)
+        template = synthetic_call(rng, "计时学员", datetime.now(UTC), 0.6, turns=turns)
+        for turn in template.turns:
+            record = TurnRecord(**{**turn.__dict__})
+            call.turns.append(record)
+            began = time.perf_counter()
+            store.turn_scored(call, record)
+            samples.append(time.perf_counter() - began)
+        call.status, call.end_reason, call.scorecard = COMPLETE, END_REACHED, template.scorecard
+        store.call_ended(call)
+    return samples
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=100_000, help="synthetic calls to fill (default 100,000)")
+    parser.add_argument("--turns", type=int, default=20, help="turns per call (default 20)")
+    parser.add_argument("--trainees", type=int, default=200, help="trainees (default 200)")
+    parser.add_argument("--repeat", type=int, default=5, help="timed repeats after the cold run (default 5)")
+    parser.add_argument("--db", type=Path, help="keep the database here (default: a temporary file, deleted)")
+    parser.add_argument("--seed", type=int, default=12368)
+    args = parser.parse_args(argv)
+
+    workdir = tempfile.TemporaryDirectory(prefix="history-bench-")
+    db = args.db or Path(workdir.name) / "history.db"
+    if db.exists():
+        parser.error(f"{db} exists; give a new path so the fill starts from empty")
+    store = HistoryStore(db)
+    print(f"filling {db} with {args.calls:,} calls x {args.turns} turns, {args.trainees} trainees ...", file=sys.stderr)
+    ranked, fill_s = fill(store, args.calls, args.turns, args.trainees, args.seed)
+    heaviest, median_trainee = ranked[0], ranked[len(ranked) // 2]
+    counts = {t: store.status_counts(t) for t in (heaviest, median_trainee)}
+    size_mb = sum(p.stat().st_size for p in db.parent.glob(db.name + "*")) / 1e6
+    sink = io.StringIO()
+
+    def progress_of(name: str):
+        def run():
+            render_progress(reports.progress(store, name, Identity()), Console(file=sink, width=100))
+
+        return run
+
+    def team_run():
+        render_team(reports.team(store, "pass_rate"), Console(file=sink, width=120), "pass_rate")
+
+    report_path = Path(workdir.name) / "report.html"
+    rows = []
+
+    def add(what: str, target: float | None, first: float, runs: list[float], unit: str = "s") -> None:
+        scale = 1000 if unit == "ms" else 1
+        ordered = sorted(runs)
+        median, p95, worst = statistics.median(ordered), ordered[int(0.95 * (len(ordered) - 1))], ordered[-1]
+        ok = "" if target is None else ("yes" if max(first, worst) < target else "NO")
+        shown_target = "" if target is None else f"< {target * scale:g} {unit}"
+        rows.append((what, shown_target, *(f"{v * scale:.3g}" for v in (first, median, p95, worst)), unit, ok))
+
+    def command(*argv: str):
+        """The command as a user runs it: a new Python process, imports, opening the database."""
+        script = Path(__file__).resolve().parent.parent / "run_training.py"
+        full = [sys.executable, str(script), *argv, "--db", str(db)]
+        return lambda: subprocess.run(full, stdout=subprocess.DEVNULL, check=True, env={**os.environ, "COLUMNS": "120"})
+
+    n_heavy = sum(counts[heaviest].values())
+    n_median = sum(counts[median_trainee].values())
+    add(f"progress, busiest trainee ({n_heavy:,} calls)", 0.5, *timed(progress_of(heaviest), args.repeat))
+    add(f"progress, median trainee ({n_median:,} calls)", 0.5, *timed(progress_of(median_trainee), args.repeat))
+    add(f"team ({args.trainees} trainees, sorted by pass rate)", 0.5, *timed(team_run, args.repeat))
+    add("history listing, latest 50", None, *timed(lambda: reports.history_rows(store, Identity()), args.repeat))
+    add(
+        "history listing, one trainee, latest 50",
+        None,
+        *timed(lambda: reports.history_rows(store, Identity(), trainee=heaviest), args.repeat),
+    )
+    add(
+        "history listing, one scenario since a date",
+        None,
+        *timed(lambda: reports.history_rows(store, Identity(), scenario="wrong-courtroom", since="2026-10-01",
+                                            limit=None), args.repeat),  # fmt: skip
+    )
+    add("run_training.py progress (busiest), whole command", None, *timed(command("progress", heaviest), 3))
+    add("run_training.py team, whole command", None, *timed(command("team"), 3))
+    samples = write_turns(store, 10, args.turns)
+    add(f"write one turn (turn_scored, {len(samples)} turns)", 0.005, samples[0], samples[1:], "ms")
+    add("HTML report, whole team", 3.0, *timed(lambda: write_report(store, report_path), max(1, args.repeat // 2)))
+    add(
+        "HTML report, busiest trainee",
+        3.0,
+        *timed(lambda: write_report(store, report_path, trainee=heaviest), max(1, args.repeat // 2)),
+    )
+    add("HTML report, whole team, anonymized", 3.0, *timed(
+        lambda: write_report(store, report_path, names=reports.pseudonymizer(store, True)), 1))  # fmt: skip
+
+    table = Table(title=f"history bench: {args.calls:,} calls x {args.turns} turns, {args.trainees} trainees; "
+                        f"fill {fill_s:.0f} s, database {size_mb:,.0f} MB")  # fmt: skip
+    for name in ("operation", "target", "cold", "median", "p95", "worst", "unit", "met"):
+        table.add_column(name, justify="left" if name == "operation" else "right")
+    for row in rows:
+        table.add_row(*row)
+    Console(width=130).print(table)
+    store.close()
+    workdir.cleanup()
+    return 0 if all(r[-1] != "NO" for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,408 @@
+"""The history store on a real SQLite file: saving calls as they happen, reading them back, reviews,
+migrations, and two processes writing one database at once."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from simulator.errors import NotFound, TrainerError
+from simulator.history import store as store_module
+from simulator.history.store import (
+    LATEST_VERSION,
+    MIGRATIONS,
+    AmbiguousId,
+    HistoryStore,
+    SchemaTooNew,
+    connect,
+    default_db_path,
+    migrate,
+    utc_iso,
+)
+from simulator.record import COMPLETE, END_REACHED, INCOMPLETE, INTERRUPTED, REPLIES_EXHAUSTED, CallRecord, TurnRecord
+
+ROOT = Path(__file__).resolve().parent.parent
+NO_IDEA = {"id": "bu-zhi-dao", "phrase": "不知道", "span": [0, 3], "suggest": "我帮您查询一下", "severity": "major"}
+
+
+def turn(index: int, *, score: float | None = 80.0, expected=("greeting",), missed=(), forbidden=(), **extra) -> TurnRecord:
+    return TurnRecord(
+        index=index,
+        turn_id=extra.pop("turn_id", f"t{index}"),
+        caller_line=extra.pop("caller_line", f"来电第{index}句"),
+        reply=extra.pop("reply", "您好,请讲。"),
+        source=extra.pop("source", "typed"),
+        response_s=extra.pop("response_s", 2.5),
+        expected=list(expected),
+        missed=list(missed),
+        categories=[c for c in expected if c not in missed],
+        forbidden=list(forbidden),
+        score=score,
+        **extra,
+    )
+
+
+def new_call(trainee: str = "王小明", scenario: str = "wrong-courtroom", started_at: str = "2026-11-02T09:00:00Z",
+             **extra) -> CallRecord:  # fmt: skip
+    return CallRecord(call_id=extra.pop("call_id", ""), trainee=trainee, scenario_id=scenario,
+                      scenario_hash="sha-1", started_at=started_at, **extra)  # fmt: skip
+
+
+def play(store: HistoryStore, call: CallRecord, turns: list[TurnRecord], *, status=COMPLETE, reason=END_REACHED,
+         score: float | None = None, passed: bool | None = None, end: bool = True) -> CallRecord:  # fmt: skip
+    """Drive the store the way a session does: started, each turn as scored, ended."""
+    store.call_started(call)
+    for t in turns:
+        call.turns.append(t)
+        store.turn_scored(call, t)
+    if end:
+        call.status, call.end_reason = status, reason
+        if score is not None:
+            call.scorecard = {"score": score, "passed": passed, "completed": status == COMPLETE}
+        store.call_ended(call)
+    return call
+
+
+@pytest.fixture
+def store(tmp_path):
+    with HistoryStore(tmp_path / "history.db") as s:
+        yield s
+
+
+def test_typed_complete_call_round_trips(store):
+    call = play(store, new_call(mentor="李老师", variables={"case_no": "(2023)沪0105民初5678号"}, seed=3),
+                [turn(0, expected=("greeting", "ask_case_info"), missed=("ask_case_info",), score=55,
+                      reasons=[{"delta": -45, "why": "没有询问案号"}], comment="先问案号"),
+                 turn(1, forbidden=[NO_IDEA], score=60)],
+                score=57.5, passed=False)  # fmt: skip
+    saved = store.get_call(call.call_id)
+    assert saved.status == COMPLETE and saved.end_reason == END_REACHED
+    assert saved.trainee == "王小明" and saved.mentor == "李老师" and saved.scenario_hash == "sha-1"
+    assert saved.variables == {"case_no": "(2023)沪0105民初5678号"} and saved.seed == 3
+    assert saved.scorecard == {"score": 57.5, "passed": False, "completed": True}
+    assert [t.to_json() for t in saved.turns] == [t.to_json() for t in call.turns]
+    row = store.get_call_row(call.call_id)
+    assert (row.score, row.passed, row.reviewed_score, row.turn_count) == (57.5, False, None, 2)
+
+
+def test_spoken_turns_keep_audio_path_and_confidence(store):
+    spoken = turn(0, source="voice", audio_path="/data/audio/c1-0.wav", confidence=0.82,
+                  speech={"chars_per_min": 131.0, "silence_before_s": 0.6, "longest_pause_s": 1.2})  # fmt: skip
+    call = play(store, new_call(), [spoken, turn(1, source="wav", audio_path="/data/audio/c1-1.wav")], score=80)
+    saved = store.get_call(call.call_id).turns
+    assert [(t.source, t.audio_path) for t in saved] == [("voice", "/data/audio/c1-0.wav"), ("wav", "/data/audio/c1-1.wav")]
+    assert saved[0].confidence == 0.82 and saved[0].speech["chars_per_min"] == 131.0
+
+
+def test_each_turn_is_committed_before_the_call_ends(store, tmp_path):
+    call = play(store, new_call(), [turn(0), turn(1)], end=False)
+    # Another connection (another process, or the same one after a crash) sees both turns already.
+    other = sqlite3.connect(tmp_path / "history.db")
+    assert other.execute("SELECT COUNT(*) FROM turns WHERE call_id = ?", (call.call_id,)).fetchone() == (2,)
+    assert other.execute("SELECT status FROM calls WHERE call_id = ?", (call.call_id,)).fetchone() == ("in_progress",)
+    other.close()
+
+
+@pytest.mark.parametrize("reason", [INTERRUPTED, REPLIES_EXHAUSTED])
+def test_call_cut_off_is_saved_incomplete_with_its_turns(store, reason):
+    call = play(store, new_call(), [turn(0, score=90), turn(1, score=70)], status=INCOMPLETE, reason=reason)
+    row = store.get_call_row(call.call_id)
+    assert (row.status, row.end_reason, row.turn_count) == (INCOMPLETE, reason, 2)
+    assert row.score == 80.0  # no scorecard: the mean of the answered turns
+    assert [t.score for t in store.get_call(call.call_id).turns] == [90, 70]
+
+
+def test_call_still_in_progress_at_the_end_is_stored_incomplete(store):
+    call = new_call()
+    play(store, call, [turn(0)], end=False)
+    store.call_ended(call)  # the session never set a status
+    assert store.get_call_row(call.call_id).status == INCOMPLETE
+
+
+def test_turn_without_call_started_still_saves_the_call(store):
+    call = new_call()
+    call.turns.append(turn(0))
+    store.turn_scored(call, call.turns[0])
+    assert call.call_id and store.get_call(call.call_id).turns[0].reply == "您好,请讲。"
+
+
+def test_retry_and_repeat_do_not_count(store):
+    first = turn(0, expected=("empathy",), missed=("empathy",), score=30)
+    repeat = turn(1, score=None, asked_repeat=True, counted=False, reply="嗯")
+    call = play(store, new_call(), [first, repeat], end=False)
+    first.counted = False  # the session marks the attempt superseded, then saves it again
+    store.turn_scored(call, first)
+    retry = turn(2, expected=("empathy",), score=90, retry_of=0)
+    call.turns.append(retry)
+    store.turn_scored(call, retry)
+    call.status, call.end_reason = COMPLETE, END_REACHED
+    store.call_ended(call)
+    assert [t.counted for t in store.get_call(call.call_id).turns] == [False, False, True]
+    (empathy,) = [c for c in store.category_totals("王小明") if c.category == "empathy"]
+    assert (empathy.expected, empathy.missed) == (1, 0)  # only the retry counts
+    assert store.get_call_row(call.call_id).score == 90.0
+
+
+def test_mentor_comment_after_scoring_updates_the_turn(store):
+    call = play(store, new_call(), [turn(0)], end=False)
+    call.turns[0].comment = "语速放慢一点"
+    store.turn_scored(call, call.turns[0])  # the session saves the turn again with the comment
+    assert store.get_call(call.call_id).turns[0].comment == "语速放慢一点"
+
+
+def test_summaries_follow_the_turns(store):
+    play(store, new_call(), [turn(0, expected=("greeting", "empathy"), missed=("empathy",), forbidden=[NO_IDEA]),
+                             turn(1, expected=("empathy",), forbidden=[NO_IDEA, NO_IDEA])], score=70)  # fmt: skip
+    play(store, new_call(started_at="2026-11-03T09:00:00Z"), [turn(0, expected=("empathy",), missed=("empathy",))],
+         score=40)  # fmt: skip
+    totals = {c.category: (c.expected, c.missed) for c in store.category_totals("王小明")}
+    assert totals == {"greeting": (1, 0), "empathy": (3, 2)}
+    (forbidden,) = store.forbidden_totals("王小明")
+    assert (forbidden.phrase, forbidden.suggest, forbidden.uses) == ("不知道", "我帮您查询一下", 3)
+    before = (store.category_totals(), store.forbidden_totals())
+    store.rebuild_summaries()
+    assert (store.category_totals(), store.forbidden_totals()) == before
+
+
+def test_call_ids_are_short_and_prefixes_resolve_like_git(store):
+    a = play(store, new_call(call_id="abcd1111aaaa"), [turn(0)])
+    play(store, new_call(call_id="abcd2222bbbb"), [turn(0)])
+    fresh = play(store, new_call(), [turn(0)])
+    assert len(fresh.call_id) == 12
+    assert store.resolve_call_id("abcd1") == a.call_id
+    assert store.resolve_call_id("ABCD1111AAAA") == a.call_id
+    with pytest.raises(AmbiguousId, match="编号前缀 'abcd' 对应多个通话 .*请多输入几位"):
+        store.resolve_call_id("abcd")
+    with pytest.raises(NotFound, match="至少 4 位"):
+        store.resolve_call_id("abc")
+    with pytest.raises(NotFound, match="没有编号以 'ffff' 开头的通话"):
+        store.resolve_call_id("ffff")
+
+
+def test_override_keeps_the_original(store):
+    call = play(store, new_call(), [turn(0, score=60), turn(1, score=100)], score=80, passed=True)
+    review = store.add_override(call.call_id, 0, 90, "识别把案号听成暗号", mentor="李老师")
+    assert (review.original_score, review.new_score, review.reason, review.mentor) == (60, 90, "识别把案号听成暗号", "李老师")
+    assert store.get_call(call.call_id).turns[0].score == 60  # the scorer's score is never overwritten
+    row = store.get_call_row(call.call_id)
+    assert (row.score, row.reviewed_score, row.effective_score) == (80, 95, 95)  # 80 + (90 - 60) / 2
+    store.add_override(call.call_id, 0, 70, "再听一遍录音, 确实没问案号")
+    overrides = [r for r in store.reviews(call.call_id) if r.kind == "override"]
+    assert [(r.original_score, r.new_score) for r in overrides] == [(60, 90), (60, 70)]
+    assert store.turn_overrides(call.call_id) == {0: 70}
+    assert store.get_call_row(call.call_id).reviewed_score == 85
+
+
+def test_override_needs_a_reason_a_range_and_a_scored_turn(store):
+    call = play(store, new_call(), [turn(0), turn(1, score=None, asked_repeat=True, counted=False)], score=80)
+    with pytest.raises(TrainerError, match="^改分必须写明理由 - 请加上 --reason 理由$"):
+        store.add_override(call.call_id, 0, 90, "  ")
+    with pytest.raises(TrainerError, match="超出范围"):
+        store.add_override(call.call_id, 0, 101, "理由")
+    with pytest.raises(TrainerError, match="没有评分"):
+        store.add_override(call.call_id, 1, 50, "理由")
+    with pytest.raises(NotFound, match="没有第 5 轮 - 这通电话共 2 轮"):
+        store.add_override(call.call_id, 4, 50, "理由")
+    assert store.reviews(call.call_id) == []
+
+
+def test_comments_on_a_turn_and_on_the_call(store):
+    call = play(store, new_call(), [turn(0)], score=80)
+    store.add_comment(call.call_id, "开场很好", mentor="李老师", turn_index=0)
+    store.add_comment(call.call_id, "整体语气可以再温和些")
+    assert [(r.turn_index, r.kind, r.text) for r in store.reviews(call.call_id)] == [
+        (0, "comment", "开场很好"),
+        (None, "comment", "整体语气可以再温和些"),
+    ]
+    with pytest.raises(TrainerError, match="评语是空的"):
+        store.add_comment(call.call_id, "")
+
+
+def test_list_calls_filters(store):
+    play(store, new_call("甲", "wrong-courtroom", "2026-10-01T09:00:00Z"), [turn(0)], score=80)
+    play(store, new_call("乙", "online-filing", "2026-10-05T09:00:00Z"), [turn(0)], score=80)
+    play(store, new_call("甲", "online-filing", "2026-10-09T09:00:00Z"), [turn(0)], status=INCOMPLETE,
+         reason=INTERRUPTED)  # fmt: skip
+    listed = lambda **kw: [(c.trainee, c.scenario_id) for c in store.list_calls(**kw)]  # noqa: E731
+    assert listed() == [("甲", "online-filing"), ("乙", "online-filing"), ("甲", "wrong-courtroom")]
+    assert listed(trainee="甲") == [("甲", "online-filing"), ("甲", "wrong-courtroom")]
+    assert listed(scenario="online-filing", status=COMPLETE) == [("乙", "online-filing")]
+    assert listed(since="2026-10-04T00:00:00Z") == [("甲", "online-filing"), ("乙", "online-filing")]
+    assert listed(since="2026-10-04T00:00:00Z", until="2026-10-06T00:00:00Z") == [("乙", "online-filing")]
+    assert listed(limit=1) == [("甲", "online-filing")]
+
+
+def test_times_are_stored_as_sortable_utc():
+    assert utc_iso("2026-11-02T17:00:00+08:00") == "2026-11-02T09:00:00Z"
+    assert utc_iso("2026-11-02T09:00:00.123456Z") == "2026-11-02T09:00:00Z"
+    with pytest.raises(TrainerError, match="请用 YYYY-MM-DD"):
+        utc_iso("11/02/2026")
+
+
+def test_default_path_follows_env(monkeypatch, tmp_path):
+    monkeypatch.delenv("HOTLINE_TRAINER_DB", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert default_db_path() == tmp_path / "xdg" / "hotline-trainer" / "history.db"
+    monkeypatch.setenv("HOTLINE_TRAINER_DB", str(tmp_path / "elsewhere.db"))
+    assert default_db_path() == tmp_path / "elsewhere.db"
+
+
+def test_database_is_in_wal_mode(store):
+    assert store._read("PRAGMA journal_mode") == [("wal",)]
+
+
+# ---- migrations -----------------------------------------------------------------------------------
+
+
+def test_migrations_are_numbered_in_order():
+    assert [m.version for m in MIGRATIONS] == list(range(1, len(MIGRATIONS) + 1))
+
+
+def test_migrations_apply_in_order_once(tmp_path):
+    path = tmp_path / "m.db"
+    conn = connect(path)
+    assert migrate(conn) == list(range(1, LATEST_VERSION + 1))
+    assert migrate(conn) == []  # idempotent
+    rows = conn.execute("SELECT version, applied_at FROM schema_migrations ORDER BY rowid").fetchall()
+    assert [v for v, _ in rows] == list(range(1, LATEST_VERSION + 1))
+    conn.close()
+    HistoryStore(path).close()  # opening again applies nothing and keeps the versions
+    conn = connect(path)
+    assert conn.execute("SELECT COUNT(*) FROM schema_migrations").fetchone() == (LATEST_VERSION,)
+    conn.close()
+
+
+def test_old_database_is_upgraded_with_its_data(tmp_path):
+    path = tmp_path / "old.db"
+    conn = connect(path)
+    migrate(conn, upto=1)  # a database from before reviews and summaries
+    conn.execute(
+        "INSERT INTO calls (call_id, trainee, scenario_id, started_at, status, score, passed) "
+        "VALUES ('0123456789ab', '老学员', 'online-filing', '2026-01-05T08:00:00Z', 'complete', 75, 1)"
+    )
+    conn.execute(
+        "INSERT INTO turns (call_id, idx, turn_id, expected, missed, forbidden, score) VALUES "
+        "('0123456789ab', 0, 'opening', '[\"greeting\",\"empathy\"]', '[\"empathy\"]', ?, 75)",
+        (json.dumps([NO_IDEA], ensure_ascii=False),),
+    )
+    conn.close()
+    with HistoryStore(path) as upgraded:
+        assert upgraded.schema_versions() == list(range(1, LATEST_VERSION + 1))
+        assert {c.category: (c.expected, c.missed) for c in upgraded.category_totals("老学员")} == {
+            "greeting": (1, 0),
+            "empathy": (1, 1),
+        }
+        assert [f.uses for f in upgraded.forbidden_totals("老学员")] == [1]
+        upgraded.add_override("0123456789ab", 0, 95, "录音里其实说了")
+        assert upgraded.get_call_row("0123456789ab").reviewed_score == 95
+
+
+def test_database_from_a_newer_version_is_refused(tmp_path):
+    path = tmp_path / "new.db"
+    HistoryStore(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute("INSERT INTO schema_migrations VALUES (?, 'from the future', '2030-01-01T00:00:00Z')",
+                 (LATEST_VERSION + 1,))  # fmt: skip
+    conn.commit()
+    conn.close()
+    with pytest.raises(SchemaTooNew, match="请升级 hotline-trainer"):
+        HistoryStore(path)
+
+
+def test_broken_file_is_a_clear_error(tmp_path):
+    path = tmp_path / "not-a-db.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(TrainerError, match="用 --db 指定另一个文件"):
+        HistoryStore(path)
+
+
+# ---- concurrency ----------------------------------------------------------------------------------
+
+WRITER = textwrap.dedent(
+    """
+    import os, sys, time
+    sys.path.insert(0, {root!r})
+    from simulator.history.store import HistoryStore
+    from simulator.record import CallRecord, TurnRecord
+    path, who, calls, turns = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    open(path + ".ready-" + who, "w").close()
+    while not os.path.exists(path + ".go"):  # start together: both open the new database at once
+        time.sleep(0.005)
+    began = time.time()
+    store = HistoryStore(path)
+    for n in range(calls):
+        call = CallRecord(call_id="", trainee=who, scenario_id="wrong-courtroom", scenario_hash="x")
+        store.call_started(call)
+        for i in range(turns):
+            t = TurnRecord(index=i, turn_id=f"t{{i}}", caller_line="喂", reply=f"{{who}}-{{n}}-{{i}}", source="typed",
+                           response_s=1.0, expected=["greeting"], missed=["greeting"] if i % 2 else [], score=50.0 + i)
+            call.turns.append(t)
+            store.turn_scored(call, t)
+        call.status, call.end_reason, call.scorecard = "complete", "end", {{"score": 60.0, "passed": False}}
+        store.call_ended(call)
+    store.close()
+    print(began, time.time())
+    """
+)
+
+
+def test_two_processes_writing_one_database_lose_nothing(tmp_path):
+    path = tmp_path / "shared.db"  # both start on a database that does not exist yet
+    script = WRITER.format(root=str(ROOT))
+    calls, turns = 25, 12
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script, str(path), who, str(calls), str(turns)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+        for who in ("甲", "乙")
+    ]
+    deadline = time.monotonic() + 60
+    while not all(Path(f"{path}.ready-{who}").exists() for who in ("甲", "乙")) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    Path(f"{path}.go").touch()
+    outputs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [err.decode() for _, err in outputs]
+    (start_a, end_a), (start_b, end_b) = [map(float, out.split()) for out, _ in outputs]
+    assert start_a < end_b and start_b < end_a  # the two writers really ran at the same time
+    with HistoryStore(path) as store:
+        assert store.count_calls() == 2 * calls
+        for who in ("甲", "乙"):
+            rows = store.list_calls(trainee=who, limit=None)
+            assert len(rows) == calls and {r.status for r in rows} == {COMPLETE}
+            assert {r.turn_count for r in rows} == {turns}
+            replies = {t.reply for r in rows for t in store.get_call(r.call_id).turns}
+            assert replies == {f"{who}-{n}-{i}" for n in range(calls) for i in range(turns)}
+            (greeting,) = store.category_totals(who)
+            assert (greeting.expected, greeting.missed) == (calls * turns, calls * turns // 2)
+        assert store.schema_versions() == list(range(1, LATEST_VERSION + 1))
+
+
+# ---- properties -----------------------------------------------------------------------------------
+
+texts = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(reply=texts, comment=texts, trainee=texts.filter(bool), score=st.floats(0, 100))
+def test_any_text_round_trips(store, reply, comment, trainee, score):
+    call = play(store, new_call(trainee=trainee), [turn(0, reply=reply, comment=comment, score=score)], score=score)
+    saved = store.get_call(call.call_id)
+    assert (saved.trainee, saved.turns[0].reply, saved.turns[0].comment, saved.turns[0].score) == (
+        trainee, reply, comment, score)  # fmt: skip
+
+
+def test_store_module_is_the_only_place_with_sql():
+    """A training centre moving to a database server rewrites one module."""
+    package = Path(store_module.__file__).parent
+    keywords = ("SELECT ", "INSERT ", "UPDATE ", "CREATE TABLE", "DELETE FROM")
+    others = [p.name for p in package.glob("*.py") if p.name != "store.py" and any(
+        k in p.read_text(encoding="utf-8") for k in keywords)]  # fmt: skip
+    assert others == []
