@@ -235,7 +235,12 @@ class WhisperRecognizer:
             segments_iter, _info = self._model.transcribe(samples, vad_filter=vad_filter, **options)
             raw_segments = list(segments_iter)  # decoding happens while iterating: keep it under the lock
         segments = [
-            Segment(s.start, s.end, to_simplified(s.text.strip()), segment_confidence(s.avg_logprob, s.no_speech_prob))
+            Segment(
+                min(s.start, duration),
+                min(s.end, duration),  # the last timestamp can fall in Whisper's padding
+                to_simplified(s.text.strip()),
+                segment_confidence(s.avg_logprob, s.no_speech_prob),
+            )
             for s in raw_segments
             if s.text.strip()
         ]

@@ -128,6 +128,7 @@ def setup_model(
         return target
     sources = sources or find_sources()
     if show_progress:
+        from rich.console import Console
         from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
         with Progress(
@@ -135,7 +136,7 @@ def setup_model(
             BarColumn(),
             DownloadColumn(),
             TimeRemainingColumn(),
-            transient=False,
+            console=Console(stderr=True),  # stdout may carry --json output
         ) as progress:
             task = progress.add_task("join", total=sources.total_bytes)
             _assemble(sources, target, lambda n: progress.advance(task, n))
