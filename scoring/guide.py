@@ -48,9 +48,10 @@ class Guide:
     content_hash: str = ""
     extra: dict = field(default_factory=dict)
     not_negation: tuple[str, ...] = ()  # phrases whose 不/没 negates nothing after them (没问题, 不客气)
+    words: dict[str, tuple[str, ...]] = field(default_factory=dict)  # word groups used as {名称} in phrases
 
 
-_TOP_KEYS = {"version", "categories", "forbidden", "allowed", "not_negation"}
+_TOP_KEYS = {"version", "words", "categories", "forbidden", "allowed", "not_negation"}
 _CATEGORY_KEYS = {"title", "standard", "variants", "weight", "negative_ok", "exclude"}
 _FORBIDDEN_KEYS = {"id", "phrase", "variants", "instead", "severity", "allowed"}
 
@@ -76,26 +77,40 @@ def check_guide(path: str | Path = GUIDE_PATH) -> tuple[Guide | None, list[Probl
             doc.path,
             hashlib.sha256(Path(path).read_bytes()).hexdigest(),
             not_negation=guide.not_negation,
+            words=guide.words,
         )
     return (guide if not problems else None), problems
 
 
-def _strings(doc: Document, where: tuple, value: object, problems: list[Problem], *, required: bool) -> tuple[str, ...]:
+def _strings(
+    doc: Document,
+    where: tuple,
+    value: object,
+    problems: list[Problem],
+    *,
+    required: bool,
+    words: dict[str, tuple[str, ...]] | None = None,
+    plain: bool = False,
+) -> tuple[str, ...]:
     if value is None and not required:
         return ()
     if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
         problems.append(doc.problem(where, "应为非空的文本列表", "写成 [短语一, 短语二]"))
         return ()
     for i, v in enumerate(value):
-        _phrase_ok(doc, where + (i,), v, problems)
+        if plain:
+            if any(c in v for c in "()【】|…"):
+                problems.append(doc.problem(where + (i,), f"词组里的词 {v!r} 不能带标记", "只写普通文字"))
+        else:
+            _phrase_ok(doc, where + (i,), v, problems, words)
     return tuple(v.strip() for v in value)
 
 
-def _phrase_ok(doc: Document, where: tuple, phrase: str, problems: list[Problem]) -> None:
-    """Guide phrases may use (甲|乙) alternatives and … gaps (docs/guide-format.md); check that syntax."""
+def _phrase_ok(doc: Document, where: tuple, phrase: str, problems: list[Problem], words=None) -> None:
+    """Guide phrases may use (甲|乙) alternatives, … gaps and {词组} (docs/guide-format.md); check that syntax."""
     from scoring.matcher import phrase_syntax_problem
 
-    problem = phrase_syntax_problem(phrase)
+    problem = phrase_syntax_problem(phrase, words)
     if problem:
         problems.append(doc.problem(where, f"短语 {phrase!r} 写法有误: {problem}", "参见 docs/guide-format.md 的短语写法"))
 
@@ -114,6 +129,13 @@ def _check(doc: Document, problems: list[Problem]) -> Guide | None:
         problems.append(doc.problem((), "规范用语文件应是一个映射", "顶层写 categories: 与 forbidden:"))
         return None
     _unknown(doc, (), data, _TOP_KEYS, problems)
+    words: dict[str, tuple[str, ...]] = {}
+    raw_words = data.get("words", {})
+    if not isinstance(raw_words, dict):
+        problems.append(doc.problem(("words",), "words 应是一个映射", "写成 words: {转告: [转告, 转达]}"))
+        raw_words = {}
+    for name, raw in raw_words.items():
+        words[str(name)] = _strings(doc, ("words", name), raw, problems, required=True, plain=True)
     categories: dict[str, Category] = {}
     raw_categories = data.get("categories")
     if not isinstance(raw_categories, dict) or not raw_categories:
@@ -136,10 +158,12 @@ def _check(doc: Document, problems: list[Problem]) -> Guide | None:
             id=cid,
             title=str(raw.get("title", cid)),
             standard=str(raw.get("standard", "")),
-            variants=_strings(doc, where + ("variants",), raw.get("variants"), problems, required=True),
+            variants=_strings(doc, where + ("variants",), raw.get("variants"), problems, required=True, words=words),
             weight=float(weight),
-            negative_ok=_strings(doc, where + ("negative_ok",), raw.get("negative_ok"), problems, required=False),
-            exclude=_strings(doc, where + ("exclude",), raw.get("exclude"), problems, required=False),
+            negative_ok=_strings(
+                doc, where + ("negative_ok",), raw.get("negative_ok"), problems, required=False, words=words
+            ),
+            exclude=_strings(doc, where + ("exclude",), raw.get("exclude"), problems, required=False, words=words),
         )
     for cid in FIXED_CATEGORIES:
         if raw_categories and cid not in raw_categories:
@@ -173,12 +197,12 @@ def _check(doc: Document, problems: list[Problem]) -> Guide | None:
             Forbidden(
                 id=fid,
                 phrase=str(raw.get("phrase", "")),
-                variants=_strings(doc, where + ("variants",), raw.get("variants"), problems, required=False),
+                variants=_strings(doc, where + ("variants",), raw.get("variants"), problems, required=False, words=words),
                 instead=str(raw.get("instead", "")),
                 severity=str(severity),
-                allowed=_strings(doc, where + ("allowed",), raw.get("allowed"), problems, required=False),
+                allowed=_strings(doc, where + ("allowed",), raw.get("allowed"), problems, required=False, words=words),
             )
         )
-    allowed = _strings(doc, ("allowed",), data.get("allowed"), problems, required=False)
-    not_negation = _strings(doc, ("not_negation",), data.get("not_negation"), problems, required=False)
-    return Guide(categories, tuple(forbidden), allowed, not_negation=not_negation)
+    allowed = _strings(doc, ("allowed",), data.get("allowed"), problems, required=False, words=words)
+    not_negation = _strings(doc, ("not_negation",), data.get("not_negation"), problems, required=False, words=words)
+    return Guide(categories, tuple(forbidden), allowed, not_negation=not_negation, words=words)

@@ -1,14 +1,15 @@
 """Find guide phrases in a normalised reply: exact, homophone, near-homophone, with gaps.
 
 A guide phrase is compiled once into a ``Pattern``: parts separated by ``…`` (each part must
-follow the previous one within ``MAX_GAP`` characters), each part a set of alternatives written
-``(请|麻烦)您稍(等|候)``. Every alternative is an ``Atom`` with its three codes (see
-``scoring.normalize``). An atom is found where its near-homophone code occurs in the reply;
-the occurrence is then graded per character (same character 1.0, same pinyin 0.9, near
-homophone 0.7) and kept when the average reaches the threshold for its length, so a
-homophone can stand in for a character but a two-character phrase still needs one character
-right. Long atoms (>= ``FUZZY_MIN`` characters) may also match with a small insertion or
-deletion (rapidfuzz alignment on the near-homophone codes), which covers 二零二二年 for 二零二二.
+follow the previous one within ``MAX_GAP`` characters); a part is a row of slots, each slot
+either literal text or a set of alternatives written ``(请|麻烦)您稍(等|候)``. Every alternative
+is an ``Atom`` with its three codes (see ``scoring.normalize``). The whole pattern becomes one
+regular expression over the near-homophone codes of the reply, so one C-level scan finds every
+candidate; each part of a candidate is then graded per character (same character 1.0, same
+pinyin 0.9, near homophone 0.7) and kept when the average reaches the threshold for its length,
+so a homophone can stand in for a character but a two-character phrase still needs one
+character right. A single long literal (>= ``FUZZY_MIN`` characters) may also match with a small
+insertion or deletion (rapidfuzz alignment on the codes), which covers 二零二二年 for 二零二二.
 """
 
 from __future__ import annotations
@@ -20,65 +21,85 @@ from functools import cached_property
 
 from scoring.normalize import Normalized, normalize
 
-MAX_GAP = 8  # characters allowed between the parts of a 法官…名字 pattern
-FUZZY_MIN = 6  # atoms this long may match with an insertion/deletion
+MAX_GAP = 10  # characters allowed between the parts of a 法官…名字 pattern
+FUZZY_MIN = 6  # literals this long may match with an insertion/deletion
 FUZZY_CUTOFF = 88.0  # rapidfuzz partial-alignment score needed for such a match
 SAME_CHAR, SAME_PINYIN, NEAR_PINYIN = 1.0, 0.9, 0.7
 # Negation words that undo a phrase when they stand just before it (我不会转告法官) or in a gap.
 NEGATORS = tuple(
     "不是 不会 不用 不能 没法 没有 无法 不必 不需要 不要 不可以 没办法 不给 不再 不想 不帮 不予 不该".split()
 )
-NEGATION_WINDOW = 5  # normalised characters before a match searched for a negator (same clause)
+NEGATION_WINDOW = 6  # normalised characters before a match searched for a negator (same clause)
+# A contrast ends the reach of a negation: 我不能保证……但我会转告他.
+NEGATION_BARRIERS = ("但是", "但", "不过", "可是", "而是", "只是")
 _SPLIT_PARTS = re.compile(r"…+|\.{3,}")
 _GROUP = re.compile(r"\(([^()]*)\)")
 
 
 @dataclass(frozen=True)
 class Atom:
-    text: str  # normalised characters
+    text: str  # normalised characters ("" for the empty alternative of (您|))
     py: str
     coarse: str
+
+
+Slot = tuple[Atom, ...]  # one literal, or the alternatives of a ( | ) group
+Part = tuple[Slot, ...]
 
 
 @dataclass(frozen=True)
 class Pattern:
     source: str  # as written in the guide
-    parts: tuple[tuple[Atom, ...], ...]
+    parts: tuple[Part, ...]
     negative_ok: bool = False  # a negative form on purpose (您不用着急): no negation guard
-
-    @property
-    def length(self) -> int:
-        return sum(min(len(a.text) for a in part) for part in self.parts)
 
     @cached_property
     def regex(self) -> re.Pattern:
-        """One regular expression over the near-homophone codes: parts as groups, gaps as ``.{0,MAX_GAP}?``.
+        """One regular expression over the near-homophone codes: every slot a group, gaps ``.{0,MAX_GAP}?``.
 
-        Alternatives are tried longest first, so (您|) prefers 您. Matching on the coarsest code
-        finds every candidate in one C-level scan; ``Matcher`` then grades each part."""
-        groups = []
+        Alternatives are tried longest first, so (您|) prefers 您."""
+        parts = []
         for part in self.parts:
-            alternatives = sorted({a.coarse for a in part}, key=lambda c: (-len(c), c))
-            groups.append("(" + "|".join(re.escape(a) for a in alternatives) + ")")
-        return re.compile(f"(?:.{{0,{MAX_GAP}}}?)".join(groups), re.DOTALL)
+            slots = []
+            for slot in part:
+                alternatives = sorted({a.coarse for a in slot}, key=lambda c: (-len(c), c))
+                slots.append("(" + "|".join(re.escape(a) for a in alternatives) + ")")
+            parts.append("".join(slots))
+        return re.compile(f"(?:.{{0,{MAX_GAP}}}?)".join(parts), re.DOTALL)
 
     @cached_property
-    def by_coarse(self) -> tuple[dict[str, tuple[Atom, ...]], ...]:
-        """Per part: which alternatives share a near-homophone code (to grade the one the regex found)."""
+    def by_coarse(self) -> tuple[tuple[dict[str, tuple[Atom, ...]], ...], ...]:
+        """Per part, per slot: the alternatives behind each near-homophone code (to grade what the regex found)."""
         out = []
         for part in self.parts:
-            table: dict[str, list[Atom]] = {}
-            for atom in part:
-                table.setdefault(atom.coarse, []).append(atom)
-            out.append({k: tuple(v) for k, v in table.items()})
+            tables = []
+            for slot in part:
+                table: dict[str, list[Atom]] = {}
+                for atom in slot:
+                    table.setdefault(atom.coarse, []).append(atom)
+                tables.append({k: tuple(v) for k, v in table.items()})
+            out.append(tuple(tables))
         return tuple(out)
 
     @property
     def fuzzy_atom(self) -> Atom | None:
         """A single long literal may also match with an insertion or deletion."""
-        if len(self.parts) == 1 and len(self.parts[0]) == 1 and len(self.parts[0][0].text) >= FUZZY_MIN:
-            return self.parts[0][0]
+        if len(self.parts) == 1 and len(self.parts[0]) == 1 and len(self.parts[0][0]) == 1:
+            atom = self.parts[0][0][0]
+            if len(atom.text) >= FUZZY_MIN:
+                return atom
         return None
+
+    def expansions(self, limit: int = 5000) -> list[str]:
+        """The concrete phrases of a one-part pattern (for baselines and tests), at most ``limit``."""
+        if len(self.parts) != 1:
+            return []
+        out = []
+        for combo in itertools.product(*self.parts[0]):
+            out.append("".join(a.text for a in combo))
+            if len(out) >= limit:
+                break
+        return [t for t in dict.fromkeys(out) if t]
 
 
 @dataclass(frozen=True)
@@ -87,7 +108,7 @@ class Hit:
     start: int
     end: int
     quality: float
-    phrase: str  # the concrete alternatives matched, joined by …
+    phrase: str  # the concrete alternatives matched, parts joined by …
     fuzzy: bool = False
 
     @property
@@ -99,8 +120,48 @@ class SyntaxProblem(ValueError):
     """A guide phrase that cannot be compiled; the message says why."""
 
 
-def phrase_syntax_problem(source: str) -> str | None:
+_WORD = re.compile(r"【([^【】()|…]*)】")
+
+
+def expand_words(source: str, words: dict[str, tuple[str, ...]] | None) -> str:
+    """Put the guide's word groups into a phrase: ``【转告】`` -> ``(转告|转达|转给)``.
+
+    Inside ( ) a group must be a whole alternative, ``(我|【我们】)``, and is spliced in without
+    its own parentheses (groups do not nest). 【】 rather than {} because YAML reads a leading {
+    as a mapping, and {name} already means a scenario variable."""
+    if "【" not in source and "】" not in source:
+        return source
+    out, pos, depth = [], 0, 0
+    for m in _WORD.finditer(source):
+        chunk = source[pos : m.start()]
+        depth += chunk.count("(") - chunk.count(")")
+        name = m.group(1).strip()
+        if not words or name not in words:
+            known = "、".join(words or {}) or "(没有定义词组)"
+            raise SyntaxProblem(f"未定义的词组 【{name}】 - 在 words: 里定义它;已有: {known}")
+        alternatives = "|".join(words[name])
+        if depth:
+            before = source[m.start() - 1] if m.start() else ""
+            after = source[m.end()] if m.end() < len(source) else ""
+            if before not in "(|" or after not in ")|":
+                raise SyntaxProblem(f"词组 【{name}】 写在括号里时要单独作为一个选项,如 (我|【{name}】)")
+            out.append(chunk + alternatives)
+        else:
+            out.append(chunk + "(" + alternatives + ")")
+        pos = m.end()
+    out.append(source[pos:])
+    expanded = "".join(out)
+    if "【" in expanded or "】" in expanded:
+        raise SyntaxProblem("【 】 只能用来写词组名,如 【转告】")
+    return expanded
+
+
+def phrase_syntax_problem(source: str, words: dict[str, tuple[str, ...]] | None = None) -> str | None:
     """Why ``source`` is not a valid guide phrase, or None. Kept free of heavy imports for the validator."""
+    try:
+        source = expand_words(source, words)
+    except SyntaxProblem as exc:
+        return str(exc)
     depth = 0
     for ch in source:
         if ch == "(":
@@ -121,21 +182,35 @@ def phrase_syntax_problem(source: str) -> str | None:
     return None
 
 
-def compile_phrase(source: str, *, negative_ok: bool = False) -> Pattern:
-    problem = phrase_syntax_problem(source)
+def compile_phrase(
+    source: str, *, negative_ok: bool = False, words: dict[str, tuple[str, ...]] | None = None
+) -> Pattern:
+    problem = phrase_syntax_problem(source, words)
     if problem:
         raise SyntaxProblem(f"{source!r}: {problem}")
     parts = []
-    for raw_part in _SPLIT_PARTS.split(source):
-        alternatives = []
-        for text in _expand(raw_part):
-            norm = normalize(text)
-            if norm.text:
-                alternatives.append(Atom(norm.text, norm.py, norm.coarse))
-        if not alternatives:
-            raise SyntaxProblem(f"{source!r}: 规范化后没有可匹配的文字(只有标点或语气词)")
-        parts.append(tuple(dict.fromkeys(alternatives)))
+    for raw_part in _SPLIT_PARTS.split(expand_words(source, words)):
+        slots: list[Slot] = []
+        pos = 0
+        for m in _GROUP.finditer(raw_part):
+            if raw_part[pos : m.start()]:
+                slots.append((_atom(raw_part[pos : m.start()], first=not slots),))
+            slots.append(tuple(dict.fromkeys(_atom(alt, first=not slots) for alt in m.group(1).split("|"))))
+            pos = m.end()
+        if raw_part[pos:]:
+            slots.append((_atom(raw_part[pos:], first=not slots),))
+        slots = [slot for slot in slots if any(a.text for a in slot)]  # punctuation-only pieces vanish
+        if not slots or all(any(not a.text for a in slot) for slot in slots):
+            raise SyntaxProblem(f"{source!r}: 这一段可能什么都不用说(只有标点、语气词或可省略的部分)")
+        parts.append(tuple(slots))
     return Pattern(source, tuple(parts), negative_ok)
+
+
+def _atom(text: str, *, first: bool) -> Atom:
+    """Normalise one piece of a phrase. Only the first piece may lose a leading filler (那个), as a whole
+    phrase would; inside a phrase 那个 stays what it is."""
+    norm = normalize(text, drop_leading_fillers=first)
+    return Atom(norm.text, norm.py, norm.coarse)
 
 
 def compile_literal(text: str) -> Pattern | None:
@@ -143,7 +218,7 @@ def compile_literal(text: str) -> Pattern | None:
     norm = normalize(text)
     if not norm.text:
         return None
-    return Pattern(text, ((Atom(norm.text, norm.py, norm.coarse),),))
+    return Pattern(text, (((Atom(norm.text, norm.py, norm.coarse),),),))
 
 
 def compile_loose(text: str) -> Pattern | None:
@@ -152,18 +227,6 @@ def compile_loose(text: str) -> Pattern | None:
         return compile_phrase(text)
     except SyntaxProblem:
         return compile_literal(text)
-
-
-def _expand(part: str) -> list[str]:
-    """``(请|麻烦)您稍(等|候)`` -> the four concrete phrases."""
-    pieces: list[list[str]] = []
-    pos = 0
-    for m in _GROUP.finditer(part):
-        pieces.append([part[pos : m.start()]])
-        pieces.append(m.group(1).split("|"))
-        pos = m.end()
-    pieces.append([part[pos:]])
-    return ["".join(combo) for combo in itertools.product(*pieces)]
 
 
 def _threshold(n: int) -> float:
@@ -197,8 +260,10 @@ class Matcher:
             if m is None:
                 break
             graded = self._grade_match(pattern, m)
-            if graded is not None and same_clause and norm.clauses[m.start()] != norm.clauses[m.end() - 1]:
-                graded = None
+            # the parts of a …-pattern do not reach across punctuation (when the reply has any)
+            if graded is not None and (same_clause or len(pattern.parts) > 1):
+                if norm.clauses[m.start()] != norm.clauses[m.end() - 1]:
+                    graded = None
             if graded is None:
                 pos = m.start() + 1
                 continue
@@ -213,36 +278,47 @@ class Matcher:
         return hits
 
     def _grade_match(self, pattern: Pattern, m: re.Match) -> Hit | None:
-        coarse = self.norm.coarse
-        phrase = []
+        coarse, text, py = self.norm.coarse, self.norm.text, self.norm.py
+        phrases = []
         weighted = 0.0
-        length = 0
-        for i, table in enumerate(pattern.by_coarse):
-            start, end = m.span(i + 1)
-            atoms = table.get(coarse[start:end], ())
-            if start == end:  # an empty alternative, (您|)
-                continue
-            best = max((self._grade(a, start) for a in atoms), default=(0.0, ""))
-            if best[0] < _threshold(end - start):
+        total_length = 0
+        group = 1
+        for tables in pattern.by_coarse:
+            part_score = 0.0
+            part_length = 0
+            exact = 0
+            best_exact = 0
+            words = []
+            for table in tables:
+                start, end = m.span(group)
+                group += 1
+                if start == end:  # the empty alternative of (您|)
+                    continue
+                best, best_text = -1.0, ""
+                for atom in table.get(coarse[start:end], ()):
+                    score = 0.0
+                    for k, ch in enumerate(atom.text):
+                        if text[start + k] == ch:
+                            score += SAME_CHAR
+                        elif py[start + k] == atom.py[k]:
+                            score += SAME_PINYIN
+                        else:
+                            score += NEAR_PINYIN
+                    if score > best:
+                        best, best_text = score, atom.text
+                        best_exact = sum(text[start + k] == ch for k, ch in enumerate(atom.text))
+                part_score += best
+                exact += best_exact
+                part_length += end - start
+                words.append(best_text)
+            if not part_length or part_score / part_length < _threshold(part_length):
                 return None
-            phrase.append(best[1])
-            weighted += best[0] * (end - start)
-            length += end - start
-        if not length:
-            return None
-        return Hit(pattern, m.start(), m.end(), weighted / length, "…".join(phrase))
-
-    def _grade(self, atom: Atom, pos: int) -> tuple[float, str]:
-        text, py = self.norm.text, self.norm.py
-        total = 0.0
-        for k, ch in enumerate(atom.text):
-            if text[pos + k] == ch:
-                total += SAME_CHAR
-            elif py[pos + k] == atom.py[k]:
-                total += SAME_PINYIN
-            else:
-                total += NEAR_PINYIN
-        return total / len(atom.text), atom.text
+            if part_length <= 3 and exact == 0:
+                return None  # a short phrase needs one character right: 遍好 is not 编号
+            phrases.append("".join(words))
+            weighted += part_score
+            total_length += part_length
+        return Hit(pattern, m.start(), m.end(), weighted / total_length, "…".join(phrases))
 
     def _fuzzy(self, pattern: Pattern, atom: Atom) -> Hit | None:
         from rapidfuzz import fuzz
@@ -265,6 +341,10 @@ class Matcher:
         if norm.clauses:
             while lo < hit.start and norm.clauses[lo] != norm.clauses[hit.start]:
                 lo += 1
+        for barrier in NEGATION_BARRIERS:
+            pos = text.rfind(barrier, lo, hit.start)
+            if pos >= 0:
+                lo = pos + len(barrier)
         if self._negator_in(lo, hit.start, shields, allow_single=True):
             return True
         if len(hit.pattern.parts) > 1 or hit.fuzzy:

@@ -62,9 +62,9 @@ def is_cjk(ch: str) -> bool:
     return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" or ch == "〇"
 
 
-def normalize(text: str) -> Normalized:
+def normalize(text: str, *, drop_leading_fillers: bool = True) -> Normalized:
     """Normalise ``text``; see the module docstring. Never raises on any string."""
-    kept = _numbers(_clean(text))
+    kept = _numbers(_clean(text, drop_leading_fillers))
     tables = _tables()
     chars = [k[0] for k in kept]
     py = "".join(tables.py_code(c) for c in chars)
@@ -88,12 +88,13 @@ def normalize_phrase(phrase: str) -> str:
     return normalize(phrase).text
 
 
-def _clean(text: str) -> list[Kept]:
+def _clean(text: str, drop_leading_fillers: bool = True) -> list[Kept]:
     """NFKC, Traditional->Simplified, 你->您, keep letters/digits/CJK, drop fillers; record offsets."""
     t2s = _tables().t2s
     kept: list[Kept] = []
     clause = 0
     run: list[Kept] = []
+    drop = drop_leading_fillers
     for i, raw in enumerate(text):
         for ch in unicodedata.normalize("NFKC", raw):
             ch = t2s.get(ch, ch)
@@ -105,18 +106,19 @@ def _clean(text: str) -> list[Kept]:
             elif ch.isascii() and ch.isalpha():
                 run.append((ch.lower(), i, i + 1, clause))
             elif run:
-                _flush(run, kept)
+                _flush(run, kept, drop)
                 run = []
                 clause += 1
-    _flush(run, kept)
+                drop = True
+    _flush(run, kept, drop)
     return kept
 
 
-def _flush(run: list[Kept], kept: list[Kept]) -> None:
+def _flush(run: list[Kept], kept: list[Kept], drop_leading_fillers: bool = True) -> None:
     """Append one clause, dropping fillers at its start (repeatedly: 那个那个, 额那个)."""
     text = "".join(k[0] for k in run)
     skip = 0
-    changed = True
+    changed = drop_leading_fillers
     while changed:
         changed = False
         for filler in CLAUSE_FILLERS:

@@ -23,7 +23,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from scoring.guide import GUIDE_PATH, Category, Forbidden, Guide, load_guide
-from scoring.matcher import Hit, Matcher, Pattern, compile_literal, compile_loose, compile_phrase
+from scoring.matcher import Hit, Matcher, Pattern, compile_literal, compile_loose
+from scoring.matcher import compile_phrase as _compile_phrase
 from scoring.normalize import Normalized, is_cjk, normalize
 from scoring.types import (
     CategoryMatch,
@@ -69,6 +70,11 @@ class Scorer:
 
     def __init__(self, guide: Guide):
         self.guide = guide
+        words = guide.words
+
+        def compile_phrase(source: str, *, negative_ok: bool = False) -> Pattern:
+            return _compile_phrase(source, negative_ok=negative_ok, words=words)
+
         self._categories = [
             _CompiledCategory(
                 category,
@@ -133,22 +139,26 @@ class Scorer:
         matcher = Matcher(norm)
         shields = [(h.start, h.end) for p in self._shields for h in matcher.find(p, fuzzy=False)]
         analysis = ReplyAnalysis(text)
+        forbidden_hits = []
+        for compiled in self._forbidden:
+            hit = self._forbidden_hit(matcher, compiled)
+            if hit:
+                forbidden_hits.append(hit)
+                f = compiled.forbidden
+                analysis.forbidden.append(
+                    ForbiddenUse(f.id, f.phrase, norm.span(hit.start, hit.end), f.instead, f.severity)
+                )
+        analysis.forbidden.sort(key=lambda f: f.span)
         for compiled in self._categories:
             hits = self._category_hits(matcher, compiled, shields)
+            # words that are part of a forbidden phrase do not also earn a category (案号你自己查一下)
+            hits = [h for h in hits if not any(h.start < f.end and f.start < h.end for f in forbidden_hits)]
             if hits:
                 analysis.categories.append(compiled.category.id)
                 analysis.matches.extend(
                     CategoryMatch(compiled.category.id, norm.span(h.start, h.end), h.phrase) for h in hits
                 )
         analysis.matches.sort(key=lambda m: (m.span, m.category))
-        for compiled in self._forbidden:
-            hit = self._forbidden_hit(matcher, compiled)
-            if hit:
-                f = compiled.forbidden
-                analysis.forbidden.append(
-                    ForbiddenUse(f.id, f.phrase, norm.span(hit.start, hit.end), f.instead, f.severity)
-                )
-        analysis.forbidden.sort(key=lambda f: f.span)
         for point in key_points:
             hit = self._point_hit(matcher, point, shields)
             if hit:
@@ -159,18 +169,13 @@ class Scorer:
         return analysis
 
     def _category_hits(self, matcher: Matcher, compiled: _CompiledCategory, shields) -> list[Hit]:
-        hits: list[Hit] = []
-        negated: list[Hit] = []
-        for pattern in compiled.patterns:
-            for hit in matcher.find(pattern):
-                (negated if matcher.negated(hit, shields) else hits).append(hit)
-        if negated:  # 没法给您登记工单: once 登记工单 is negated, the 工单 inside it is too
-            hits = [h for h in hits if not any(h.start < n.end and n.start < h.end for n in negated)]
+        hits = [h for p in compiled.patterns for h in matcher.find(p) if not matcher.negated(h, shields)]
         if hits and compiled.exclude:
             excluded = [
                 (h.start, h.end) for p in compiled.exclude for h in matcher.find(p, fuzzy=False, same_clause=True)
             ]
-            hits = [h for h in hits if not _inside(h, excluded)]
+            # overlap, not containment: 我理解 is undone by 理解错 (我理解错了)
+            hits = [h for h in hits if not any(h.start < e and s < h.end for s, e in excluded)]
         return _non_overlapping(hits)
 
     def _forbidden_hit(self, matcher: Matcher, compiled: _CompiledForbidden) -> Hit | None:
