@@ -265,6 +265,17 @@ MIGRATIONS: tuple[Migration, ...] = (
             "DELETE FROM refresh_ids",
         ),
     ),
+    Migration(
+        4,
+        "trainee index ordered by time then insertion",
+        (
+            # Two calls saved in the same second (scripted runs) keep their order: seq breaks the tie,
+            # and with seq in the index "latest N complete calls" is still read straight off it.
+            "DROP INDEX calls_trainee",
+            """CREATE INDEX calls_trainee_time ON calls
+                (trainee, status, started_at, seq, score, reviewed_score, passed, scenario_id, call_id)""",
+        ),
+    ),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 
@@ -912,7 +923,7 @@ class HistoryStore:
         """A trainee's complete calls, oldest first (the last ``last`` only, when given)."""
         sql = (
             "SELECT call_id, started_at, scenario_id, score, reviewed_score, passed FROM calls "
-            "WHERE trainee = ? AND status = 'complete' ORDER BY started_at DESC"
+            "WHERE trainee = ? AND status = 'complete' ORDER BY started_at DESC, seq DESC"
         )
         params: list = [trainee]
         if last:
@@ -936,7 +947,7 @@ class HistoryStore:
     def recent_category_totals(self, trainee: str, last_calls: int) -> list[CategoryCount]:
         rows = self._read(
             "SELECT ?, cc.category, SUM(cc.expected), SUM(cc.missed) FROM call_category cc "
-            "WHERE cc.call_id IN (SELECT call_id FROM calls WHERE trainee = ? ORDER BY started_at DESC LIMIT ?) "
+            "WHERE cc.call_id IN (SELECT call_id FROM calls WHERE trainee = ? ORDER BY started_at DESC, seq DESC LIMIT ?) "
             "GROUP BY cc.category ORDER BY cc.category",
             (trainee, trainee, last_calls),
         )
@@ -969,7 +980,7 @@ class HistoryStore:
         rows = self._read(
             "SELECT ?, cf.phrase_id, MAX(cf.phrase), MAX(cf.suggest), MAX(cf.severity), SUM(cf.uses), "
             "MAX(c.started_at) FROM (SELECT call_id, started_at FROM calls WHERE trainee = ? "
-            "ORDER BY started_at DESC LIMIT ?) c JOIN call_forbidden cf ON cf.call_id = c.call_id "
+            "ORDER BY started_at DESC, seq DESC LIMIT ?) c JOIN call_forbidden cf ON cf.call_id = c.call_id "
             "GROUP BY cf.phrase_id ORDER BY SUM(cf.uses) DESC",
             (trainee, trainee, last_calls),
         )

@@ -131,8 +131,9 @@ def _turn_block(t: dict) -> Group:
     if not t["counted"]:
         title.append("  (已重答, 不计分)", style="dim")
     lines.append(title)
-    lines.append(Text.assemble(("来电: ", "cyan"), t["caller_line"]))
-    lines.append(Text.assemble(("回复: ", "cyan"), t["reply"] or "(空)"))
+    # Full-width colon and no space: rich would move a whole space-free Chinese line below the label.
+    lines.append(Text.assemble(("来电：", "cyan"), t["caller_line"]))
+    lines.append(Text.assemble(("回复：", "cyan"), t["reply"] or "(空)"))
     if t["audio_path"]:
         confidence = f"  识别置信度 {t['confidence']:.2f}" if t["confidence"] is not None else ""
         lines.append(Text(f"录音: {t['audio_path']}{confidence}", style="dim"))
@@ -156,7 +157,7 @@ def _turn_block(t: dict) -> Group:
     for reason in t["reasons"]:
         lines.append(Text(f"  {reason.get('delta', 0):+g}  {reason.get('why', '')}", style="dim"))
     if t["comment"]:
-        lines.append(Text.assemble(("带教评语: ", "magenta"), t["comment"]))
+        lines.append(Text.assemble(("带教评语：", "magenta"), t["comment"]))
     for review in t["reviews"]:
         lines.append(_review_line(review))
     lines.append(Text(""))
