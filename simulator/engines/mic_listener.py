@@ -52,6 +52,7 @@ if TYPE_CHECKING:
 __all__ = ["LOW_CONFIDENCE", "ListenSettings", "LiveReply", "MicListener", "needs_repeat", "open_mic_listener"]
 
 PYAUDIO_INSTALL = "pip install PyAudio (needs apt-get install portaudio19-dev)"
+PUSH_TO_TALK_ENV = "HOTLINE_TRAINER_PUSH_TO_TALK"
 NO_DEVICE_HINT = "连接麦克风并确认系统能识别 (Linux: arecord -l), 或改用键盘输入回复"
 
 MARGIN_DB = 12.0  # speech is this much louder than the room's noise floor
@@ -284,10 +285,17 @@ def probe_input_device(device_index: int | None = None) -> dict[str, Any]:
     return dict(info)
 
 
+def default_recordings_dir() -> Path:
+    """``$XDG_DATA_HOME/hotline-trainer/recordings`` (else ``~/.local/share/...``)."""
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home).expanduser() / "hotline-trainer" / "recordings"
+
+
 def open_mic_listener(
     recordings_dir: str | Path | None = None,
     *,
-    push_to_talk: bool = False,
+    keep_audio: bool = True,
+    push_to_talk: bool | None = None,
     model: str | None = None,
     device_index: int | None = None,
     console: Any = None,
@@ -295,13 +303,18 @@ def open_mic_listener(
 ) -> MicListener:
     """A ready microphone listener, or EngineMissing naming what is missing (PyAudio, device, model).
 
-    ``recordings_dir``: where each reply's audio is kept as WAV (None: not kept).
+    Each reply's audio is kept as a WAV in ``recordings_dir`` (default ``default_recordings_dir()``)
+    unless ``keep_audio`` is False. ``push_to_talk`` None: ``$HOTLINE_TRAINER_PUSH_TO_TALK`` (1/true),
+    else voice-activity detection.
     """
     probe_input_device(device_index)
     recognizer = get_recognizer(model)
     settings = settings or ListenSettings()
+    if push_to_talk is None:
+        push_to_talk = os.environ.get(PUSH_TO_TALK_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
     settings.push_to_talk = push_to_talk
-    return MicListener(recognizer, recordings_dir, settings=settings, device_index=device_index, console=console)
+    folder = (Path(recordings_dir) if recordings_dir else default_recordings_dir()) if keep_audio else None
+    return MicListener(recognizer, folder, settings=settings, device_index=device_index, console=console)
 
 
 class MicListener:

@@ -22,6 +22,7 @@ below which the trainee is asked to repeat.
 from __future__ import annotations
 
 import math
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -107,6 +108,10 @@ def combine_confidence(segments: list[Segment]) -> float:
 
 _t2s = None
 
+# OpenCC keeps 著 (it is also a Simplified character), but Whisper writes the Traditional 著 for 着 as
+# in 著急 -> 着急, which the guide's empathy phrases need. Simplified keeps 著 only in these words.
+_ZHU_WORDS = re.compile(r"著(?=名|作|称|述|录|书|者)|(?<=[显土卓昭论名专原巨编译遗合撰拙新大])著")
+
 
 def to_simplified(text: str) -> str:
     """Traditional -> Simplified with OpenCC's t2s table (Whisper often writes Traditional)."""
@@ -117,7 +122,11 @@ def to_simplified(text: str) -> str:
         except ImportError as exc:
             raise EngineMissing("繁简转换 (OpenCC)", "pip install opencc-python-reimplemented") from exc
         _t2s = OpenCC("t2s")
-    return _t2s.convert(text)
+    simplified = _t2s.convert(text)
+    if "著" not in simplified:
+        return simplified
+    keep = {m.start() for m in _ZHU_WORDS.finditer(simplified)}
+    return "".join("着" if ch == "著" and i not in keep else ch for i, ch in enumerate(simplified))
 
 
 # --- audio in -------------------------------------------------------------------------------

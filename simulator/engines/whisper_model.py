@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from simulator.errors import EngineMissing, TrainerError
+from simulator.errors import EngineMissing
 
 MODEL_ENV = "HOTLINE_TRAINER_WHISPER_MODEL"  # another faster-whisper model: a path or a size name
 MODEL_DIR_ENV = "HOTLINE_TRAINER_MODEL_DIR"  # where the bundled model is set up
@@ -52,6 +52,7 @@ SIDE_FILES_SHA256 = {
 }
 STAMP_FILE = ".verified.json"  # written last, after every check passed
 _CHUNK = 1 << 20
+_NAME_FIX = f"给出 CTranslate2 格式的 faster-whisper 模型目录或本机已缓存的名称 (--model 或 {MODEL_ENV}), 或去掉该设置以使用内置模型"
 
 
 @dataclass(frozen=True)
@@ -214,18 +215,14 @@ def resolve_model(name: str | None = None, *, show_progress: bool = True) -> str
     path = Path(name).expanduser()
     if path.exists() or os.sep in name or name.startswith("."):
         if not (path / "model.bin").is_file():
-            raise TrainerError(
-                f"语音识别模型目录 {path} 中没有 model.bin - 请指定 CTranslate2 格式的 faster-whisper 模型目录"
-            )
+            raise EngineMissing(f"语音识别模型 {path} (目录中没有 model.bin)", _NAME_FIX)
         return str(path)
     try:
         from faster_whisper.utils import available_models, download_model
     except ImportError as exc:
         raise EngineMissing("faster-whisper 语音识别", FASTER_WHISPER_INSTALL) from exc
     if name not in available_models():
-        raise TrainerError(
-            f"未知的语音识别模型 {name!r} - 请给出模型目录, 或以下名称之一: {', '.join(available_models())}"
-        )
+        raise EngineMissing(f"语音识别模型 {name!r} (未知名称, 可用: {', '.join(available_models())})", _NAME_FIX)
     try:
         return download_model(name, local_files_only=True)
     except Exception as exc:  # huggingface_hub raises several types for "not in the cache"
