@@ -145,13 +145,17 @@ def cold_load_s() -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--errors", action="store_true", help="list the scorer's mistakes on the tune part")
+    parser.add_argument(
+        "--tune-only", action="store_true", help="while tuning: leave the held-out part (and timings) out entirely"
+    )
     args = parser.parse_args()
+    parts = ("tune",) if args.tune_only else PARTS
 
     from scoring.scorer import Scorer
 
     scorer = Scorer.load()
     categories = list(scorer.guide.categories)
-    rows = {part: load_part(part) for part in PARTS}
+    rows = {part: load_part(part) for part in parts}
 
     ours = scorer_predict(scorer)
     exact = exact_baseline(scorer)
@@ -163,23 +167,26 @@ def main() -> int:
             best_t, best_f = t, f
     fuzzy = fuzzy_baseline(scorer, best_t)
     methods = {"scorer": ours, "exact": exact, f"rapidfuzz>={best_t:g}": fuzzy}
-    results = {(m, part): evaluate(rows[part], fn, categories) for m, fn in methods.items() for part in PARTS}
+    results = {(m, part): evaluate(rows[part], fn, categories) for m, fn in methods.items() for part in parts}
 
-    print(f"Evaluation set: tune {len(rows['tune'])} lines, held-out {len(rows['heldout'])} lines\n")
-    header = "| label | " + " | ".join(f"{m} {part}" for m in methods for part in PARTS) + " |"
+    print("Evaluation set: " + ", ".join(f"{part} {len(rows[part])} lines" for part in parts) + "\n")
+    header = "| label | " + " | ".join(f"{m} {part}" for m in methods for part in parts) + " |"
     print("F1 (precision / recall) per label:\n")
     print(header)
-    print("|" + "---|" * (1 + len(methods) * len(PARTS)))
+    print("|" + "---|" * (1 + len(methods) * len(parts)))
     for label in categories + ["categories (micro)", "forbidden (micro)"]:
         cells = []
         for m in methods:
-            for part in PARTS:
+            for part in parts:
                 p, r, f = results[(m, part)][label]
                 cells.append(f"{f:.2f} ({p:.2f}/{r:.2f})")
         name = f"**{label}**" if "micro" in label else label
         print(f"| {name} | " + " | ".join(cells) + " |")
 
-    texts = [r["text"] for part in PARTS for r in rows[part]]
+    if args.tune_only:
+        _print_errors(rows["tune"], ours) if args.errors else None
+        return 0
+    texts = [r["text"] for part in parts for r in rows[part]]
     print("\nSpeed (ms per reply, after load, one core):\n")
     print("| method | median | p95 |")
     print("|---|---|---|")
@@ -190,18 +197,24 @@ def main() -> int:
     start = time.perf_counter()
     Scorer.load()
     warm = time.perf_counter() - start
-    print(f"\nGuide load: {load:.2f} s in a fresh process (imports, tables, compile); {warm:.2f} s to reload in-process.")
+    print(
+        f"\nGuide load: {load:.2f} s in a fresh process (imports, tables, compile); {warm:.2f} s to reload in-process."
+    )
 
     if args.errors:
-        print("\nScorer mistakes on the TUNE part (held-out mistakes are never shown):")
-        for row in rows["tune"]:
-            cats, forb = ours(row["text"])
-            gold_c, gold_f = set(row["categories"]), set(row["forbidden"])
-            if cats != gold_c or forb != gold_f:
-                extra = sorted((cats - gold_c) | (forb - gold_f))
-                missing = sorted((gold_c - cats) | (gold_f - forb))
-                print(f"  {row['id']} [{row['kind']}] {row['text']}  +{extra} -{missing}")
+        _print_errors(rows["tune"], ours)
     return 0
+
+
+def _print_errors(rows: list[dict], predict: Callable[[str], Labels]) -> None:
+    print("\nScorer mistakes on the TUNE part (held-out mistakes are never shown):")
+    for row in rows:
+        cats, forb = predict(row["text"])
+        gold_c, gold_f = set(row["categories"]), set(row["forbidden"])
+        if cats != gold_c or forb != gold_f:
+            extra = sorted((cats - gold_c) | (forb - gold_f))
+            missing = sorted((gold_c - cats) | (gold_f - forb))
+            print(f"  {row['id']} [{row['kind']}] {row['text']}  +{extra} -{missing}")
 
 
 if __name__ == "__main__":

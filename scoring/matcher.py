@@ -30,6 +30,8 @@ NEGATORS = tuple(
     "不是 不会 不用 不能 没法 没有 无法 不必 不需要 不要 不可以 没办法 不给 不再 不想 不帮 不予 不该".split()
 )
 NEGATION_WINDOW = 6  # normalised characters before a match searched for a negator (same clause)
+# These reach over the whole clause, not just a few characters: 我不能保证法官今天一定回复您.
+WIDE_NEGATORS = ("不能保证", "无法保证", "没法保证", "不敢保证", "不保证", "保证不了", "不一定", "不见得")
 # A contrast ends the reach of a negation: 我不能保证……但我会转告他.
 NEGATION_BARRIERS = ("但是", "但", "不过", "可是", "而是", "只是")
 _SPLIT_PARTS = re.compile(r"…+|\.{3,}")
@@ -346,6 +348,16 @@ class Matcher:
             if pos >= 0:
                 lo = pos + len(barrier)
         if self._negator_in(lo, hit.start, shields, allow_single=True):
+            return True
+        clause_start = hit.start
+        if norm.clauses:
+            while clause_start > 0 and norm.clauses[clause_start - 1] == norm.clauses[hit.start]:
+                clause_start -= 1
+        for barrier in NEGATION_BARRIERS:
+            pos = text.rfind(barrier, clause_start, hit.start)
+            if pos >= 0:
+                clause_start = max(clause_start, pos + len(barrier))
+        if any(text.find(neg, clause_start, hit.start) >= 0 for neg in WIDE_NEGATORS):
             return True
         if len(hit.pattern.parts) > 1 or hit.fuzzy:
             inside = text[hit.start : hit.end]

@@ -139,15 +139,18 @@ class Scorer:
         matcher = Matcher(norm)
         shields = [(h.start, h.end) for p in self._shields for h in matcher.find(p, fuzzy=False)]
         analysis = ReplyAnalysis(text)
-        forbidden_hits = []
-        for compiled in self._forbidden:
-            hit = self._forbidden_hit(matcher, compiled)
-            if hit:
-                forbidden_hits.append(hit)
-                f = compiled.forbidden
-                analysis.forbidden.append(
-                    ForbiddenUse(f.id, f.phrase, norm.span(hit.start, hit.end), f.instead, f.severity)
-                )
+        found = [(hit, c.forbidden) for c in self._forbidden if (hit := self._forbidden_hit(matcher, c))]
+        # one stretch of words is one forbidden phrase: the longest reading wins (有意见你找领导去 is
+        # complain_to_boss, not also ask_someone_else for its 你找…去)
+        found.sort(key=lambda x: (-x[0].length, x[0].start))
+        forbidden_hits: list[Hit] = []
+        for hit, f in found:
+            if any(hit.start < h.end and h.start < hit.end for h in forbidden_hits):
+                continue
+            forbidden_hits.append(hit)
+            analysis.forbidden.append(
+                ForbiddenUse(f.id, f.phrase, norm.span(hit.start, hit.end), f.instead, f.severity)
+            )
         analysis.forbidden.sort(key=lambda f: f.span)
         for compiled in self._categories:
             hits = self._category_hits(matcher, compiled, shields)
