@@ -224,7 +224,10 @@ def compile_literal(text: str) -> Pattern | None:
 
 
 def compile_loose(text: str) -> Pattern | None:
-    """Markup if it parses (scenario authors may write 法官…名字), otherwise the literal text."""
+    """Markup if it has any and parses (scenario authors may write 法官…名字), otherwise the literal text:
+    the parentheses of (2022)沪0105民初1234号 are part of a case number, not a choice."""
+    if not any(mark in text for mark in ("|", "…", "...", "【")):
+        return compile_literal(text)
     try:
         return compile_phrase(text)
     except SyntaxProblem:

@@ -122,8 +122,7 @@ def _flush(run: list[Kept], kept: list[Kept], drop_leading_fillers: bool = True)
     while changed:
         changed = False
         for filler in CLAUSE_FILLERS:
-            # keep the filler if nothing else is left: "那个" alone is still a reply
-            if text.startswith(filler, skip) and len(text) - skip > len(filler):
+            if text.startswith(filler, skip):
                 skip += len(filler)
                 changed = True
     kept.extend(run[skip:])

@@ -5,7 +5,7 @@
     if analysis.judgeable:
         turn = scorer.score_turn(analysis, expect, key_points)
     else:                                          # empty or garbled: ask the trainee to repeat
-        print(analysis.why_not_judgeable)
+        print(analysis.why_not_judgeable)          # (score_turn would score it as saying nothing)
 
 How a category is decided (docs/scoring.md): a guide variant matches (exact, homophone or near
 homophone, see ``scoring.matcher``), no negator stands just before it in the same clause (我不会
@@ -35,7 +35,6 @@ from scoring.types import (
     Suggestion,
     TurnScore,
 )
-from simulator.errors import TrainerError
 from simulator.scenario import KeyPoint
 
 # Points taken off a turn for each forbidden phrase, by severity. A critical one also fails the call.
@@ -45,10 +44,6 @@ POINT_WEIGHT = 1.0  # a scenario key point weighs as much as a category of weigh
 NOISE_TRANSCRIPTS = ("字幕由", "请不吝点赞", "谢谢观看", "明镜与点点", "独播剧场", "字幕志愿者", "订阅我的频道")
 # 不是不知道: a negation just before a negative forbidden phrase cancels it.
 _DOUBLE_NEGATIVE = re.compile(r"(不是|并非|并不是|并不|不会|也不是|又不是|倒不是)(我们|我|您)?$")
-
-
-class NotJudgeable(TrainerError):
-    """``score_turn`` was given a reply that cannot be judged; ask the trainee to repeat instead."""
 
 
 @dataclass(frozen=True)
@@ -217,14 +212,14 @@ class Scorer:
         ``PENALTY[severity]``. With nothing expected a turn starts from 100. Every gain and loss is a
         ``Reason``; the reasons add up to the score before it is clamped to 0..100.
         """
-        if not analysis.judgeable:
-            raise NotJudgeable(f"这条回复无法评分({analysis.why_not_judgeable}) - 请学员再说一遍")
         expect = list(dict.fromkeys(expect))
         categories = self.guide.categories
         weights = {cid: (categories[cid].weight if cid in categories else 1.0) for cid in expect}
         total = sum(weights.values()) + POINT_WEIGHT * len(key_points)
         result = TurnScore(score=0.0)
         gained = 0.0
+        if not analysis.judgeable:  # callers ask for a repeat first; if they still score it, it said nothing
+            result.reasons.append(Reason(0.0, f"回复无法识别({analysis.why_not_judgeable}),按什么都没说计分"))
         if total == 0:
             gained = 100.0
             result.reasons.append(Reason(100.0, "本轮没有规定的要点,起评 100 分"))

@@ -1,0 +1,273 @@
+"""The scorer on the bundled guide: categories with spans, negation, allow-lists, double negatives,
+recognizer errors, key points, suggestions, turn scores and their reasons."""
+
+from __future__ import annotations
+
+import pytest
+
+from scoring.scorer import PENALTY, Scorer
+from simulator.scenario import KeyPoint
+
+
+@pytest.fixture(scope="session")
+def scorer() -> Scorer:
+    return Scorer.default()
+
+
+def categories(scorer: Scorer, text: str) -> list[str]:
+    return scorer.analyze(text).categories
+
+
+def forbidden(scorer: Scorer, text: str) -> list[str]:
+    return [f.id for f in scorer.analyze(text).forbidden]
+
+
+# -- spans -------------------------------------------------------------------------------------
+
+
+def test_matches_point_at_the_words_in_the_reply_as_given(scorer: Scorer) -> None:
+    text = "嗯，你好，請講。請您報一下案號。"
+    analysis = scorer.analyze(text)
+    assert analysis.categories == ["greeting", "ask_case_info"]
+    shown = {m.category: text[m.span[0] : m.span[1]] for m in analysis.matches}
+    assert shown["greeting"] in ("你好", "請講")
+    assert text[slice(*[m for m in analysis.matches if m.category == "ask_case_info"][0].span)] == "報一下案號"
+
+
+def test_forbidden_span_and_suggestion(scorer: Scorer) -> None:
+    text = "这个我不知道。"
+    (use,) = scorer.analyze(text).forbidden
+    assert (use.id, use.phrase, text[use.span[0] : use.span[1]]) == ("dont_know", "不知道", "不知道")
+    assert "您" in use.suggest and use.severity == "major"
+
+
+def test_json_shape_of_an_analysis(scorer: Scorer) -> None:
+    data = scorer.analyze("您好,请讲。不知道。", expect=["greeting", "hold"]).to_json()
+    assert data["categories"] == ["greeting"]
+    assert data["forbidden"][0]["phrase"] == "不知道" and data["forbidden"][0]["span"] == [6, 9]
+    assert {"category", "span", "guide_phrase"} <= set(data["matches"][0])
+    assert data["suggestions"] == [{"category": "hold", "phrase": scorer.guide.categories["hold"].standard}]
+
+
+# -- short forms need boundaries ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["您好像记错了时间。", "您好好想一想。", "再见到法官的时候我当面说。"])
+def test_short_forms_inside_other_words_do_not_count(scorer: Scorer, text: str) -> None:
+    assert "greeting" not in categories(scorer, text) and "closing" not in categories(scorer, text)
+
+
+# -- negation ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我不会转告法官的。",
+        "我现在没法给您登记工单。",
+        "我没有办法帮您转告法官。",
+        "我不能保证法官今天一定回复您。",
+        "您不用提供案号。",
+        "这个不需要您提供身份证号。",
+        "不用等了,系统今天查不到。",
+    ],
+)
+def test_negated_phrases_earn_nothing(scorer: Scorer, text: str) -> None:
+    assert categories(scorer, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("您不用着急,慢慢说。", "empathy"),  # negative in form, still empathy
+        ("你先不要着急嘛慢慢说", "empathy"),
+        ("请您不要挂机。", "hold"),
+        ("不用谢。", "closing"),
+        ("没问题,我会转告法官。", "commitment"),  # 没问题 negates nothing after it
+        ("我不能保证法官今天回复,但我会把您的情况转告他。", "commitment"),  # a contrast ends the negation
+        ("您不用说当事人姓名,报一下案号就可以。", "ask_case_info"),
+        ("请问你是不是当事人本人?", "verify_identity"),  # 是不是 is a question, not a negation
+    ],
+)
+def test_negative_forms_that_still_count(scorer: Scorer, text: str, category: str) -> None:
+    assert category in categories(scorer, text)
+
+
+# -- forbidden phrases: allow-lists and double negatives ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "不知道您是否方便留一个联系电话?",
+        "不清楚的地方您可以再打过来问。",
+        "如果您不清楚怎么网上立案,可以看一下网站上的操作指引。",
+        "电话里信号不好,我听得不太清楚,麻烦您大声一点。",
+        "我不是不知道,是系统里暂时查不到这条记录。",  # double negative
+        "这不是不归我们管,是要先去立案庭立案。",
+        "您也可以登录上海法院12368网站自助查询案件进度。",
+        "陆法官今天已经下班了,我帮您登记一下。",
+        "我没听懂,麻烦您再说一遍好吗?",
+        "您刚才说过的情况我都记下来了。",
+        "不管怎样,我都会帮您把情况转给法官。",
+    ],
+)
+def test_acceptable_phrases_with_forbidden_words(scorer: Scorer, text: str) -> None:
+    assert forbidden(scorer, text) == []
+
+
+def test_punctuation_keeps_an_allowed_phrase_from_covering_a_forbidden_one(scorer: Scorer) -> None:
+    assert forbidden(scorer, "我不知道,你自己去查吧。") == ["dont_know", "check_yourself"]
+    assert forbidden(scorer, "不知道您是否方便") == []
+
+
+def test_overlapping_forbidden_readings_count_once(scorer: Scorer) -> None:
+    assert forbidden(scorer, "有意见你找领导去") == ["complain_to_boss"]
+
+
+# -- recognizer errors -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("你好请将", "greeting"),
+        ("嗯那个请你报一下按号和发官的名字", "ask_case_info"),
+        ("你的暗号是多少", "ask_case_info"),
+        ("案后是多少你知道吗", "ask_case_info"),
+        ("请你收等我帮你差一下", "hold"),
+        ("我会专告发官请放心", "commitment"),
+        ("幺二三六八你好请讲", "greeting"),
+        ("請您稍等", "hold"),
+    ],
+)
+def test_recognizer_errors_are_not_the_trainees_fault(scorer: Scorer, text: str, category: str) -> None:
+    assert category in categories(scorer, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "fid"),
+    [("嗯那个我布知道", "dont_know"), ("这部归我们馆", "not_our_business"), ("你听不动吗", "cant_understand")],
+)
+def test_recognizer_errors_do_not_hide_forbidden_phrases(scorer: Scorer, text: str, fid: str) -> None:
+    assert fid in forbidden(scorer, text)
+
+
+def test_a_homophone_alone_is_not_enough_for_a_short_phrase(scorer: Scorer) -> None:
+    # 遍好 sounds like 编号, but a two-character phrase needs one character right
+    assert "ask_case_info" not in categories(scorer, "麻烦您再说一遍好吗")
+
+
+def test_words_inside_a_forbidden_phrase_earn_no_category(scorer: Scorer) -> None:
+    assert categories(scorer, "案号你自己查一下嘛。") == []
+
+
+# -- judgeable ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("", "没有听到内容"),
+        ("嗯…", "没有听到内容"),
+        ("okay okay", "没有识别出中文"),
+        ("字幕由Amara.org社区提供", "杂音"),
+    ],
+)
+def test_empty_or_garbled_replies_are_not_judged(scorer: Scorer, text: str, why: str) -> None:
+    analysis = scorer.analyze(text, expect=["greeting"])
+    assert not analysis.judgeable and why in analysis.why_not_judgeable
+    assert analysis.suggestions == [] and analysis.categories == []
+
+
+def test_a_repeating_recognizer_loop_is_garbled(scorer: Scorer) -> None:
+    assert not scorer.analyze("啊啊啊啊啊啊啊啊啊啊").judgeable
+
+
+# -- key points --------------------------------------------------------------------------------
+
+CASE = KeyPoint("case_no", "核对案号", ("(2022)沪0105民初1234号",))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["您的案号是(2022)沪0105民初1234号吗", "二零二二年沪零一零五民初一二三四号对吧", "2022沪0105民初一千二百三十四号"],
+)
+def test_key_point_case_number_in_any_writing(scorer: Scorer, text: str) -> None:
+    (point,) = scorer.analyze(text, key_points=[CASE]).points
+    assert point.id == "case_no"
+
+
+def test_key_point_other_case_number_does_not_count(scorer: Scorer) -> None:
+    assert scorer.analyze("您的案号是(2023)沪0105民初5678号吗", key_points=[CASE]).points == []
+
+
+def test_key_point_phrases_use_the_same_matcher(scorer: Scorer) -> None:
+    point = KeyPoint("ask_case_no", "询问案号", ("案号", "哪个案子"))
+    assert [p.id for p in scorer.analyze("你的按号是多少", key_points=[point]).points] == ["ask_case_no"]
+    assert scorer.analyze("您不用提供案号", key_points=[point]).points == []  # negated
+
+
+def test_key_point_with_markup_from_a_scenario_author(scorer: Scorer) -> None:
+    point = KeyPoint("judge", "问法官", ("法官…名字",))
+    assert scorer.analyze("负责的法官叫什么名字", key_points=[point]).points[0].phrase == "法官…名字"
+
+
+# -- turn scores -------------------------------------------------------------------------------
+
+
+def test_full_marks_for_every_expected_category(scorer: Scorer) -> None:
+    expect = ["greeting", "ask_case_info"]
+    turn = scorer.score_turn(scorer.analyze("您好,请讲。请您报一下案号。", expect), expect)
+    assert turn.score == 100.0 and turn.hit == expect and turn.missed == [] and not turn.critical
+
+
+def test_a_missed_category_costs_its_share_and_says_what_to_say(scorer: Scorer) -> None:
+    expect = ["greeting", "ask_case_info"]
+    turn = scorer.score_turn(scorer.analyze("您好,请讲。", expect), expect)
+    assert turn.score == 50.0 and turn.missed == ["ask_case_info"]
+    assert any(scorer.guide.categories["ask_case_info"].standard in r.why for r in turn.reasons)
+
+
+def test_key_points_count_beside_categories(scorer: Scorer) -> None:
+    point = KeyPoint("ask_case_no", "询问案号", ("案号",))
+    analysis = scorer.analyze("您好", ["greeting"], [point])
+    turn = scorer.score_turn(analysis, ["greeting"], [point])
+    assert turn.score == 50.0 and turn.points_missed == ["ask_case_no"] and turn.points_hit == []
+
+
+def test_forbidden_phrases_cost_by_severity(scorer: Scorer) -> None:
+    turn = scorer.score_turn(scorer.analyze("不知道。"), [])
+    assert turn.score == 100 - PENALTY["major"] and not turn.critical
+    turn = scorer.score_turn(scorer.analyze("你听不懂吗?"), [])
+    assert turn.score == 100 - PENALTY["critical"] and turn.critical
+
+
+def test_reasons_add_up_to_the_score(scorer: Scorer) -> None:
+    expect = ["greeting", "ask_case_info", "hold"]
+    turn = scorer.score_turn(scorer.analyze("您好,急什么,请您稍等。", expect), expect)
+    assert turn.score == round(sum(r.delta for r in turn.reasons), 1)
+    assert all(r.why for r in turn.reasons)
+
+
+def test_score_never_goes_below_zero(scorer: Scorer) -> None:
+    turn = scorer.score_turn(scorer.analyze("我怎么知道,你听不懂吗,有意见找领导去,不要再说了"), ["greeting"])
+    assert turn.score == 0.0 and turn.critical
+
+
+def test_an_unjudgeable_reply_scores_as_saying_nothing(scorer: Scorer) -> None:
+    analysis = scorer.analyze("", ["greeting"])
+    assert scorer.score_turn(analysis, ["greeting"]).score == 0.0
+    assert scorer.score_turn(analysis, []).score == 100.0
+
+
+def test_unknown_categories_in_expect_do_not_crash(scorer: Scorer) -> None:
+    turn = scorer.score_turn(scorer.analyze("您好", ["greeting", "nonexistent"]), ["greeting", "nonexistent"])
+    assert turn.score == 50.0 and turn.missed == ["nonexistent"]
+
+
+def test_deterministic(scorer: Scorer) -> None:
+    text = "您好请讲 你先别着急 我帮你查一下 请稍等 不知道"
+    first = scorer.analyze(text, ["greeting", "hold"]).to_json()
+    assert all(scorer.analyze(text, ["greeting", "hold"]).to_json() == first for _ in range(5))
+    assert Scorer.load().analyze(text, ["greeting", "hold"]).to_json() == first
