@@ -132,6 +132,7 @@ def test_pseudonyms_are_stable_and_distinct():
     assert a.name("学员7") == b.name("学员7")
     assert a.name("学员7").startswith("学员-") and len(a.name("学员7")) in (7, 11)
     assert len({a.name(n) for n in names}) == len(names)  # collisions of the short form get the long form
+    assert 0 < sum(len(a.name(n)) == 11 for n in names) < 200  # 2,000 names share some of 65,536 short forms
     assert a.name("李老师", "导师").startswith("导师-")
     assert Pseudonymizer(bytes(32), names).name("学员7") != a.name("学员7")  # another database, another secret
     assert a.scrub("李老师说学员7和学员70都进步了") == (

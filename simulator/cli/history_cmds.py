@@ -247,7 +247,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     from simulator.history.html_report import write_report
 
     with _store(args) as store:
-        summary = write_report(store, args.html, trainee=args.trainee, names=_names(store, args))
+        library = _library_titles() if args.trainee else None
+        summary = write_report(store, args.html, trainee=args.trainee, names=_names(store, args), library=library)
     if args.json:
         print_json(summary)
     else:

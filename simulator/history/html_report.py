@@ -34,8 +34,11 @@ def pct(rate: float | None) -> str:
     return "—" if rate is None else f"{round(100 * rate)}%"
 
 
-def write_report(store: HistoryStore, path: str | Path, *, trainee: str | None = None, names=None) -> dict:
-    page, counts = build_report(store, trainee=trainee, names=names or Identity())
+def write_report(
+    store: HistoryStore, path: str | Path, *, trainee: str | None = None, names=None, library: dict | None = None
+) -> dict:
+    """Write the report; ``library`` (scenario id -> title) lists scenarios never tried as not passed."""
+    page, counts = build_report(store, trainee=trainee, names=names or Identity(), library=library)
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -45,11 +48,13 @@ def write_report(store: HistoryStore, path: str | Path, *, trainee: str | None =
     return {"path": str(path), "bytes": len(page.encode("utf-8")), **counts}
 
 
-def build_report(store: HistoryStore, *, trainee: str | None = None, names=None) -> tuple[str, dict]:
+def build_report(
+    store: HistoryStore, *, trainee: str | None = None, names=None, library: dict | None = None
+) -> tuple[str, dict]:
     names = names or Identity()
     generated = datetime.now(UTC).astimezone().strftime("%Y-%m-%d %H:%M")
     if trainee is not None:
-        body, counts = _trainee_body(store, trainee, names)
+        body, counts = _trainee_body(store, trainee, names, library)
         title = f"{names.name(trainee)} 的练习报告"
     else:
         body, counts = _team_body(store, names)
@@ -108,8 +113,8 @@ def _team_body(store: HistoryStore, names) -> tuple[str, dict]:
     return "\n".join(parts), {"trainees": len(stats), "calls": sum(s.calls for s in stats)}
 
 
-def _trainee_body(store: HistoryStore, trainee: str, names) -> tuple[str, dict]:
-    p = progress(store, trainee, names)
+def _trainee_body(store: HistoryStore, trainee: str, names, library: dict | None) -> tuple[str, dict]:
+    p = progress(store, trainee, names, library=library)
     points = p.points[-MAX_TREND_POINTS:]
     by_week = store.category_by_week(trainee)
     categories = sorted({c for week in by_week.values() for c in week}, key=_category_order)
@@ -252,12 +257,14 @@ def trend_svg(
         if show_dots or original is not None:
             parts.append(f"<circle class='dot' cx='{x:.1f}' cy='{y:.1f}' r='3'><title>{esc(labels[i])}: "
                          f"{fmt(s)}</title></circle>")  # fmt: skip
-    ticks = sorted({0, len(labels) - 1, *range(0, len(labels), max(1, len(labels) // 8))})
-    for i in ticks:
+    last = len(labels) - 1
+    drawn: list[float] = []
+    for i in sorted({0, last, *range(0, len(labels), max(1, len(labels) // 8))}, key=lambda i: (i not in (0, last), i)):
         x, _ = xy(i, 0)
-        anchor = "start" if i == 0 else "end" if i == len(labels) - 1 else "middle"
-        if 0 < i < len(labels) - 1 and len(labels) - 1 - i < max(1, len(labels) // 16):
-            continue  # too close to the last label, which is always shown
+        if any(abs(x - other) < 115 for other in drawn):  # a date label is about 75 px wide
+            continue  # would overlap a label already placed (the first and the last are placed first)
+        drawn.append(x)
+        anchor = "start" if i == 0 else "end" if i == last else "middle"
         parts.append(f"<text x='{x:.1f}' y='{height - 14}' class='axis' text-anchor='{anchor}'>{esc(labels[i])}</text>")
     return "".join(parts) + "</svg>"
 

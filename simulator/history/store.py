@@ -337,6 +337,11 @@ def connect(path: str | Path) -> sqlite3.Connection:
         # NORMAL in WAL mode: a commit survives the process dying (Ctrl-C, crash); only a power cut
         # can lose the last turns. FULL would cost an fsync per turn.
         conn.execute("PRAGMA synchronous = NORMAL")
+        # No checkpoint inside a turn's commit: an automatic one copies the WAL into the database and
+        # fsyncs, up to ~13 ms measured here, against 0.2 ms for the commit itself. The store
+        # checkpoints when a call ends (nobody is waiting then), and SQLite does when the last
+        # connection closes.
+        conn.execute("PRAGMA wal_autocheckpoint = 0")
         conn.execute("PRAGMA foreign_keys = ON")
     except sqlite3.DatabaseError as exc:
         raise TrainerError(f"无法打开历史数据库 {path}: {exc} - 检查路径, 或用 --db 指定另一个文件") from exc
@@ -665,6 +670,12 @@ class HistoryStore:
             )
             self._refresh(conn, [call.call_id])
             self._refresh_reviewed_score(conn, call.call_id)
+        self.checkpoint()
+
+    def checkpoint(self) -> None:
+        """Copy the write-ahead log into the database without waiting for readers (PASSIVE)."""
+        with self._lock:
+            self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     def _ensure_call(self, conn: sqlite3.Connection, call: CallRecord) -> None:
         """A session that skipped ``call_started`` (or whose first write failed) still loses nothing."""
@@ -698,6 +709,7 @@ class HistoryStore:
             conn.executemany(_INSERT_CALL, call_rows)
             conn.executemany(_UPSERT_TURN, turn_rows)
             self._refresh(conn, [c.call_id for c in calls])
+        self.checkpoint()
         return len(calls)
 
     def rebuild_summaries(self) -> None:
@@ -710,6 +722,7 @@ class HistoryStore:
             for statement in _REFRESH_SUMMARIES[4:]:
                 conn.execute(statement)
             conn.execute("DELETE FROM refresh_ids")
+        self.checkpoint()
 
     # ---- calls -----------------------------------------------------------------------------------
 
