@@ -261,9 +261,9 @@ class WhisperRecognizer:
 
         faster-whisper always pads the input to Whisper's 30 s window, so the encoder costs the same
         for a 1 s phrase as for 30 s of speech (~0.6 s of the ~0.8 s per call here). CTranslate2
-        accepts a shorter window: the phrase plus ``PHRASE_PADDING_S`` of silence, which on the
-        bench's hotline sentences kept the character error rate within a point of the full window
-        (less padding than that lost accuracy). Longer phrases take the normal path.
+        accepts a shorter window: the phrase plus ``PHRASE_PADDING_S`` of silence. On the bench's
+        hotline sentences that is ~4x faster for a character error rate of 0.13 instead of 0.11
+        (less padding lost more accuracy). Longer phrases take the normal path.
         """
         import numpy as np
 
