@@ -112,7 +112,9 @@ def _phrase_ok(doc: Document, where: tuple, phrase: str, problems: list[Problem]
 
     problem = phrase_syntax_problem(phrase, words)
     if problem:
-        problems.append(doc.problem(where, f"短语 {phrase!r} 写法有误: {problem}", "参见 docs/guide-format.md 的短语写法"))
+        problems.append(
+            doc.problem(where, f"短语 {phrase!r} 写法有误: {problem}", "参见 docs/guide-format.md 的短语写法")
+        )
 
 
 def _unknown(doc: Document, where: tuple, data: dict, known: set[str], problems: list[Problem]) -> None:
@@ -139,7 +141,9 @@ def _check(doc: Document, problems: list[Problem]) -> Guide | None:
     categories: dict[str, Category] = {}
     raw_categories = data.get("categories")
     if not isinstance(raw_categories, dict) or not raw_categories:
-        problems.append(doc.problem(("categories",), "缺少 categories 或格式不对", "写成 categories: {greeting: {...}}"))
+        problems.append(
+            doc.problem(("categories",), "缺少 categories 或格式不对", "写成 categories: {greeting: {...}}")
+        )
         raw_categories = {}
     for cid, raw in raw_categories.items():
         where = ("categories", cid)
@@ -192,12 +196,16 @@ def _check(doc: Document, problems: list[Problem]) -> Guide | None:
                 problems.append(doc.problem(where + (key,), f"缺少 {key}", f"为禁语 {fid} 写上 {key}"))
         severity = raw.get("severity", "major")
         if severity not in SEVERITIES:
-            problems.append(doc.problem(where + ("severity",), f"未知的严重程度 {severity!r}", "取 minor、major 或 critical"))
+            problems.append(
+                doc.problem(where + ("severity",), f"未知的严重程度 {severity!r}", "取 minor、major 或 critical")
+            )
         forbidden.append(
             Forbidden(
                 id=fid,
                 phrase=str(raw.get("phrase", "")),
-                variants=_strings(doc, where + ("variants",), raw.get("variants"), problems, required=False, words=words),
+                variants=_strings(
+                    doc, where + ("variants",), raw.get("variants"), problems, required=False, words=words
+                ),
                 instead=str(raw.get("instead", "")),
                 severity=str(severity),
                 allowed=_strings(doc, where + ("allowed",), raw.get("allowed"), problems, required=False, words=words),

@@ -125,6 +125,14 @@ class SyntaxProblem(ValueError):
 _WORD = re.compile(r"【([^【】()|…]*)】")
 
 
+_FULL_WIDTH_MARKUP = str.maketrans({"（": "(", "）": ")", "｜": "|"})
+
+
+def canonical_markup(source: str) -> str:
+    """Authors type with a Chinese input method: （甲｜乙） means (甲|乙)."""
+    return source.translate(_FULL_WIDTH_MARKUP)
+
+
 def expand_words(source: str, words: dict[str, tuple[str, ...]] | None) -> str:
     """Put the guide's word groups into a phrase: ``【转告】`` -> ``(转告|转达|转给)``.
 
@@ -161,7 +169,7 @@ def expand_words(source: str, words: dict[str, tuple[str, ...]] | None) -> str:
 def phrase_syntax_problem(source: str, words: dict[str, tuple[str, ...]] | None = None) -> str | None:
     """Why ``source`` is not a valid guide phrase, or None. Kept free of heavy imports for the validator."""
     try:
-        source = expand_words(source, words)
+        source = expand_words(canonical_markup(source), words)
     except SyntaxProblem as exc:
         return str(exc)
     depth = 0
@@ -191,7 +199,7 @@ def compile_phrase(
     if problem:
         raise SyntaxProblem(f"{source!r}: {problem}")
     parts = []
-    for raw_part in _SPLIT_PARTS.split(expand_words(source, words)):
+    for raw_part in _SPLIT_PARTS.split(expand_words(canonical_markup(source), words)):
         slots: list[Slot] = []
         pos = 0
         for m in _GROUP.finditer(raw_part):
@@ -226,7 +234,7 @@ def compile_literal(text: str) -> Pattern | None:
 def compile_loose(text: str) -> Pattern | None:
     """Markup if it has any and parses (scenario authors may write 法官…名字), otherwise the literal text:
     the parentheses of (2022)沪0105民初1234号 are part of a case number, not a choice."""
-    if not any(mark in text for mark in ("|", "…", "...", "【")):
+    if not any(mark in text for mark in ("|", "｜", "…", "...", "【")):
         return compile_literal(text)
     try:
         return compile_phrase(text)

@@ -39,6 +39,7 @@ from simulator.scenario import KeyPoint
 
 # Points taken off a turn for each forbidden phrase, by severity. A critical one also fails the call.
 PENALTY = {"minor": 10.0, "major": 25.0, "critical": 50.0}
+_SEVERITY_RANK = {"minor": 0, "major": 1, "critical": 2}
 POINT_WEIGHT = 1.0  # a scenario key point weighs as much as a category of weight 1
 # Whisper's well-known inventions on silence or noise: a transcript made of these is not a reply.
 NOISE_TRANSCRIPTS = ("字幕由", "请不吝点赞", "谢谢观看", "明镜与点点", "独播剧场", "字幕志愿者", "订阅我的频道")
@@ -135,9 +136,9 @@ class Scorer:
         shields = [(h.start, h.end) for p in self._shields for h in matcher.find(p, fuzzy=False)]
         analysis = ReplyAnalysis(text)
         found = [(hit, c.forbidden) for c in self._forbidden if (hit := self._forbidden_hit(matcher, c))]
-        # one stretch of words is one forbidden phrase: the longest reading wins (有意见你找领导去 is
-        # complain_to_boss, not also ask_someone_else for its 你找…去)
-        found.sort(key=lambda x: (-x[0].length, x[0].start))
+        # one stretch of words is one forbidden phrase: the longest reading wins, then the most severe
+        # (有意见你找领导去 is complain_to_boss, not also ask_someone_else for its 你找…去)
+        found.sort(key=lambda x: (-x[0].length, -_SEVERITY_RANK.get(x[1].severity, 1), x[0].start))
         forbidden_hits: list[Hit] = []
         for hit, f in found:
             if any(hit.start < h.end and h.start < hit.end for h in forbidden_hits):

@@ -53,7 +53,9 @@ class ReplyAnalysis:
                 {"phrase": f.phrase, "span": list(f.span), "suggest": f.suggest, "id": f.id, "severity": f.severity}
                 for f in self.forbidden
             ],
-            "matches": [{"category": m.category, "span": list(m.span), "guide_phrase": m.guide_phrase} for m in self.matches],
+            "matches": [
+                {"category": m.category, "span": list(m.span), "guide_phrase": m.guide_phrase} for m in self.matches
+            ],
             "suggestions": [asdict(s) for s in self.suggestions],
             "points": [{"id": p.id, "span": list(p.span), "phrase": p.phrase} for p in self.points],
             "judgeable": self.judgeable,
