@@ -20,7 +20,7 @@ SUDO=""
 if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null; then SUDO="sudo"; fi
 
 apt_packages=(python3 python3-venv python3-dev gcc espeak-ng libespeak-ng1 sox libportaudio2 portaudio19-dev)
-if [ "$with_browser" = 1 ]; then apt_packages+=(chromium); fi
+if [ "$with_browser" = 1 ]; then apt_packages+=(chromium fonts-wqy-microhei); fi  # a CJK font, else the report renders boxes
 
 missing=()
 for p in "${apt_packages[@]}"; do

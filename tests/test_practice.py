@@ -1,0 +1,88 @@
+"""Practice calls end to end, as a trainee or a demo runs them: real scorer, real SQLite file, real espeak-ng."""
+
+from __future__ import annotations
+
+import json
+import wave
+
+from conftest import ROOT, run_cli
+
+from simulator.library import load_library
+
+REPLIES = ROOT / "scenarios" / "replies"
+
+
+def practice(*args, db, stdin=""):
+    return run_cli("practice", *args, "--db", str(db), "--no-audio", stdin=stdin)
+
+
+def test_demo_without_a_terminal_plays_the_scripted_trainee(tmp_path):
+    db = tmp_path / "h.db"
+    result = run_cli("practice", "wrong-courtroom", "--demo", "--db", str(db), "--json", stdin="")
+    assert result.returncode == 0, result.stderr
+    call = json.loads(result.stdout)
+    assert call["completed"] is True and call["passed"] is True
+    assert [t["turn"] for t in call["turns"]] == ["opening", "give_details", "waiting", "thanks"]
+    assert "由脚本学员" in result.stderr
+    shown = json.loads(run_cli("history", "show", call["call_id"], "--db", str(db), "--json").stdout)
+    assert shown["status"] == "complete" and len(shown["turns"]) == 4
+
+
+def test_scripted_call_takes_the_expected_branches_and_is_saved(tmp_path):
+    db = tmp_path / "h.db"
+    replies = tmp_path / "r.txt"
+    replies.write_text("你好\n不知道，你自己去查。\n", encoding="utf-8")
+    result = practice("wrong-courtroom", "--replies", str(replies), "--trainee", "小李", "--exam", "--json", "--seed", "3", db=db)
+    assert result.returncode == 0, result.stderr
+    call = json.loads(result.stdout)
+    first, second = call["turns"]
+    assert first["turn"] == "opening" and "ask_case_info" in first["missed"]
+    assert second["forbidden"] and {f["phrase"] for f in second["forbidden"]} >= {"不知道"}
+    assert call["passed"] is False
+    assert call["completed"] is False and call["status"] == "incomplete"  # the replies ran out mid-call
+    listed = json.loads(run_cli("history", "--trainee", "小李", "--db", str(db), "--json").stdout)
+    assert [c["call_id"] for c in listed] == [call["call_id"]]
+
+
+def test_same_seed_draws_the_same_call(tmp_path):
+    a = json.loads(practice("wrong-courtroom", "--replies", str(REPLIES / "wrong-courtroom.txt"), "--seed", "5", "--json", db=tmp_path / "a.db").stdout)
+    b = json.loads(practice("wrong-courtroom", "--replies", str(REPLIES / "wrong-courtroom.txt"), "--seed", "5", "--json", db=tmp_path / "b.db").stdout)
+    assert a["variables"] == b["variables"]
+    assert [t["score"] for t in a["turns"]] == [t["score"] for t in b["turns"]]
+
+
+def test_every_bundled_replies_file_completes_its_scenario(tmp_path):
+    for scenario in load_library():
+        result = practice(scenario.id, "--replies", str(REPLIES / f"{scenario.id}.txt"), "--json", "--no-save", db=tmp_path / "x.db")
+        assert result.returncode == 0, result.stderr
+        call = json.loads(result.stdout)
+        assert call["completed"] and call["passed"], (scenario.id, call["score"], [t["turn"] for t in call["turns"]])
+
+
+def test_missing_replies_file_is_one_line_error(tmp_path):
+    result = practice("wrong-courtroom", "--replies", str(tmp_path / "none.txt"), db=tmp_path / "h.db")
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith("错误: 无法读取回答文件")
+    assert "Traceback" not in result.stderr
+
+
+def test_voice_input_without_a_microphone_falls_back_to_typing(tmp_path):
+    result = run_cli("practice", "wrong-courtroom", "--input", "voice", "--no-audio", "--db", str(tmp_path / "h.db"), stdin="您好，请讲。请您报一下案号和承办法官的姓名。\n")
+    assert result.returncode == 0, result.stderr
+    assert "改为打字回答" in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    calls = json.loads(run_cli("history", "--db", str(tmp_path / "h.db"), "--json").stdout)
+    assert calls[0]["status"] == "incomplete"  # stdin ended after one typed reply: saved, not lost
+
+
+def test_render_writes_a_wav_for_every_line_with_espeak(tmp_path):
+    env = {"HOTLINE_TRAINER_CACHE": str(tmp_path / "cache")}
+    result = run_cli("render", "wrong-courtroom", "--voice", "espeak", env=env)
+    assert result.returncode == 0, result.stderr
+    wavs = sorted((tmp_path / "cache").rglob("*.wav"))
+    assert len(wavs) >= 9
+    with wave.open(str(wavs[0])) as w:
+        assert w.getnchannels() == 1 and w.getsampwidth() == 2 and w.getnframes() > w.getframerate() * 0.5
+    again = run_cli("render", "wrong-courtroom", "--voice", "espeak", env=env)
+    assert again.returncode == 0
+    assert sorted((tmp_path / "cache").rglob("*.wav")) == wavs  # cached: nothing new rendered
