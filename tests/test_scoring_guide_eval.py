@@ -167,7 +167,6 @@ DEV_LINES: list[tuple[str, set[str], set[str]]] = [
     ("同样的话我不想再说第二遍。", set(), {"said_already"}),
     ("规定就这么定的,上面定的。", set(), {"rules_are_rules"}),
     # fourth batch: forbidden in other words
-    ("这我可说不好。", set(), {"dont_know"}),
     ("这不是我们法院的事。", set(), {"not_our_business"}),
     ("你找错地方了,这事归派出所。", set(), {"not_our_business"}),
     ("跟我们法院没关系。", set(), {"not_our_business"}),
