@@ -63,7 +63,7 @@ def _say(neural_voice, text):
     return neural_voice.render(text, Voice())
 
 
-@pytest.mark.parametrize(("sentence", "words"), SENTENCES)
+@pytest.mark.parametrize(("sentence", "words"), SENTENCES, ids=["hold", "online-filing", "apology", "closing"])
 def test_spoken_hotline_sentences_come_back_with_their_key_words(neural_voice, recognizer, sentence, words):
     heard = recognize_file(_say(neural_voice, sentence))
     assert heard.source == "wav"
