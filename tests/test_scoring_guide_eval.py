@@ -443,7 +443,8 @@ def test_tune_part_meets_the_floor(scorer: Scorer) -> None:
     assert forbidden_f1 >= TUNE_F1_FLOOR, f"forbidden-phrase F1 on the tune part fell to {forbidden_f1:.3f}"
 
 
-@pytest.mark.parametrize(("text", "cats", "forbidden"), DEV_LINES, ids=[t for t, _, _ in DEV_LINES])
+@pytest.mark.parametrize(("text", "cats", "forbidden"), DEV_LINES, ids=[f"dev{i:03d}" for i in range(len(DEV_LINES))])
 def test_author_lines(scorer: Scorer, text: str, cats: set[str], forbidden: set[str]) -> None:
     analysis = scorer.analyze(text)
-    assert (set(analysis.categories), {f.id for f in analysis.forbidden}) == (cats, forbidden)
+    got = (set(analysis.categories), {f.id for f in analysis.forbidden})
+    assert got == (cats, forbidden), f"{text}: got {got}, expected {(cats, forbidden)}"
