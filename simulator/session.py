@@ -322,12 +322,15 @@ class Session:
         call.status = INCOMPLETE if reason in (INTERRUPTED, REPLIES_EXHAUSTED) else COMPLETE
         call.ended_at = _now()
         scored = [self._scored_turn(t) for t in call.turns if t.counted or t.asked_repeat]
+        # Typing is slower than speaking: only spoken answers are held to the 15 s answering norm.
+        spoken = any(t.source in ("voice", "wav") for t in call.turns)
         self.scorecard = build_scorecard(
             scored,
             time_limit_s=self.scenario.time_limit_s,
             call_s=call.call_s,
             completed=call.completed,
             guide=self.scorer.guide,
+            **({} if spoken else {"slow_after_s": None}),
         )
         call.scorecard = self.scorecard.to_json()
         self._save("call_ended", call)
