@@ -158,7 +158,14 @@ def build_scorecard(
         over_time=over_time,
         slow_turns=slow,
         practise_next=practise_next(
-            categories, forbidden, [point_texts.get(p, p) for p in missed_points], slow, over_time, guide, slow_after_s
+            categories,
+            forbidden,
+            [point_texts.get(p, p) for p in missed_points],
+            slow,
+            over_time,
+            guide,
+            slow_after_s,
+            completed=completed,
         ),
         reasons=reasons,
         critical=critical,
@@ -173,10 +180,14 @@ def practise_next(
     over_time: bool,
     guide: Guide,
     slow_after_s: float | None = SLOW_AFTER_S,
+    *,
+    completed: bool = True,
 ) -> list[str]:
     """Three short things to practise, most important first: forbidden phrases, missed categories, points, time."""
     rank = {"critical": 0, "major": 1, "minor": 2}
     items: list[str] = []
+    if not completed:
+        items.append("把这通电话完整地接完:练习中途结束了,再练一遍")
     for f in sorted(forbidden, key=lambda f: (rank.get(f["severity"], 1), -f["count"], f["id"])):
         items.append(f"改掉禁语「{f['phrase']}」,改说「{f['suggest']}」")
     misses = sorted(
@@ -195,7 +206,7 @@ def practise_next(
         items.append(f"加快应答:{len(slow)} 轮超过 {slow_after_s:g} 秒")
     if over_time:
         items.append("控制通话时长:先问关键信息,再解释细节")
-    fillers = ("保持规范用语,试试难度更高的场景", "练习用自己的话说出规范用语的意思", "注意语速,每分钟约 120 字")
+    fillers = ("保持规范用语,试试难度更高的场景", "练习用自己的话说出规范用语的意思", "用考试模式 (--exam) 再练一遍这个场景")
     for filler in fillers:
         if len(items) >= 3:
             break

@@ -139,6 +139,7 @@ class RichUI:
 
     def call_ends(self, scenario: Scenario, call: CallRecord, scorecard: Scorecard, hidden: list[str]) -> None:
         texts = {p.id: fill(p.text, call.variables) for t in scenario.turns.values() for p in t.key_points}
+        self.console.print()
         self.console.print(scorecard_panel(call.scorecard, call, hidden, texts))
 
 

@@ -116,3 +116,12 @@ def test_practise_next_names_the_most_missed_category(scorer: Scorer) -> None:
     turns = [turn(scorer, t, "好的。", ["empathy"]) for t in ("a", "b")] + [turn(scorer, "c", "好的。", ["hold"])]
     first = card(scorer, turns).practise_next[0]
     assert first == f"练习「安抚与共情」:{scorer.guide.categories['empathy'].standard}"
+
+
+def test_an_unfinished_call_puts_finishing_it_first():
+    from scoring.scorecard import practise_next
+    from scoring.scorer import Scorer
+
+    items = practise_next({}, [], [], [], False, Scorer.default().guide, completed=False)
+    assert items[0].startswith("把这通电话完整地接完") and len(items) == 3
+    assert practise_next({}, [], [], [], False, Scorer.default().guide)[0] != items[0]
