@@ -7,4 +7,8 @@ demo:
 test:
 	bash scripts/test.sh
 bench: setup
-	.venv/bin/python bench/run_all.py
+	.venv/bin/python bench/scoring.py
+	.venv/bin/python bench/session.py --voice
+	.venv/bin/python bench/tts.py
+	.venv/bin/python bench/voice.py
+	.venv/bin/python bench/history.py
