@@ -49,9 +49,12 @@ class Guide:
     extra: dict = field(default_factory=dict)
     not_negation: tuple[str, ...] = ()  # phrases whose 不/没 negates nothing after them (没问题, 不客气)
     words: dict[str, tuple[str, ...]] = field(default_factory=dict)  # word groups used as {名称} in phrases
+    # phrases that introduce someone else's words (您是说…, 法官说…): a forbidden phrase after one, in the same
+    # clause, or inside quotation marks, is a quote, not the trainee's own words
+    reported_speech: tuple[str, ...] = ()
 
 
-_TOP_KEYS = {"version", "words", "categories", "forbidden", "allowed", "not_negation"}
+_TOP_KEYS = {"version", "words", "categories", "forbidden", "allowed", "not_negation", "reported_speech"}
 _CATEGORY_KEYS = {"title", "standard", "variants", "weight", "negative_ok", "exclude"}
 _FORBIDDEN_KEYS = {"id", "phrase", "variants", "instead", "severity", "allowed"}
 
@@ -78,6 +81,7 @@ def check_guide(path: str | Path = GUIDE_PATH) -> tuple[Guide | None, list[Probl
             hashlib.sha256(Path(path).read_bytes()).hexdigest(),
             not_negation=guide.not_negation,
             words=guide.words,
+            reported_speech=guide.reported_speech,
         )
     return (guide if not problems else None), problems
 
@@ -213,4 +217,9 @@ def _check(doc: Document, problems: list[Problem]) -> Guide | None:
         )
     allowed = _strings(doc, ("allowed",), data.get("allowed"), problems, required=False, words=words)
     not_negation = _strings(doc, ("not_negation",), data.get("not_negation"), problems, required=False, words=words)
-    return Guide(categories, tuple(forbidden), allowed, not_negation=not_negation, words=words)
+    reported_speech = _strings(
+        doc, ("reported_speech",), data.get("reported_speech"), problems, required=False, words=words
+    )
+    return Guide(
+        categories, tuple(forbidden), allowed, not_negation=not_negation, words=words, reported_speech=reported_speech
+    )

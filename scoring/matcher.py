@@ -27,8 +27,11 @@ FUZZY_CUTOFF = 88.0  # rapidfuzz partial-alignment score needed for such a match
 SAME_CHAR, SAME_PINYIN, NEAR_PINYIN = 1.0, 0.9, 0.7
 # Negation words that undo a phrase when they stand just before it (我不会转告法官) or in a gap.
 NEGATORS = tuple(
-    "不是 不会 不用 不能 没法 没有 无法 不必 不需要 不要 不可以 没办法 不给 不再 不想 不帮 不予 不该".split()
+    "不是 不会 不用 不能 没法 没有 无法 不必 不需要 不要 不可以 没办法 不给 不再 不想 不帮 不予 不该"
+    " 先别 您别 请别 也别 就别 可别 千万别 甭".split()
 )
+# A bare negator right before the phrase: 不转告, 没登记, 别告诉我密码 (别 alone would also hit 别的, so only adjacent).
+ADJACENT_NEGATORS = "不没未别勿"
 NEGATION_WINDOW = 6  # normalised characters before a match searched for a negator (same clause)
 # These reach over the whole clause, not just a few characters: 我不能保证法官今天一定回复您.
 WIDE_NEGATORS = ("不能保证", "无法保证", "没法保证", "不敢保证", "不保证", "保证不了", "不一定", "不见得")
@@ -54,6 +57,7 @@ class Pattern:
     source: str  # as written in the guide
     parts: tuple[Part, ...]
     negative_ok: bool = False  # a negative form on purpose (您不用着急): no negation guard
+    clause_start: bool = False  # written ^…: only at the start of a clause (会转给他的, after 我记下了,)
 
     @cached_property
     def regex(self) -> re.Pattern:
@@ -125,7 +129,8 @@ class SyntaxProblem(ValueError):
 _WORD = re.compile(r"【([^【】()|…]*)】")
 
 
-_FULL_WIDTH_MARKUP = str.maketrans({"（": "(", "）": ")", "｜": "|"})
+_FULL_WIDTH_MARKUP = str.maketrans({"（": "(", "）": ")", "｜": "|", "＾": "^"})
+CLAUSE_START = "^"
 
 
 def canonical_markup(source: str) -> str:
@@ -168,8 +173,12 @@ def expand_words(source: str, words: dict[str, tuple[str, ...]] | None) -> str:
 
 def phrase_syntax_problem(source: str, words: dict[str, tuple[str, ...]] | None = None) -> str | None:
     """Why ``source`` is not a valid guide phrase, or None. Kept free of heavy imports for the validator."""
+    source = canonical_markup(source)
+    if CLAUSE_START in source[1:]:
+        return "^ 只能写在短语的最前面(表示只在分句开头算)"
+    source = source.removeprefix(CLAUSE_START)
     try:
-        source = expand_words(canonical_markup(source), words)
+        source = expand_words(source, words)
     except SyntaxProblem as exc:
         return str(exc)
     depth = 0
@@ -199,7 +208,9 @@ def compile_phrase(
     if problem:
         raise SyntaxProblem(f"{source!r}: {problem}")
     parts = []
-    for raw_part in _SPLIT_PARTS.split(expand_words(canonical_markup(source), words)):
+    markup = canonical_markup(source)
+    clause_start = markup.startswith(CLAUSE_START)
+    for raw_part in _SPLIT_PARTS.split(expand_words(markup.removeprefix(CLAUSE_START), words)):
         slots: list[Slot] = []
         pos = 0
         for m in _GROUP.finditer(raw_part):
@@ -213,7 +224,7 @@ def compile_phrase(
         if not slots or all(any(not a.text for a in slot) for slot in slots):
             raise SyntaxProblem(f"{source!r}: 这一段可能什么都不用说(只有标点、语气词或可省略的部分)")
         parts.append(tuple(slots))
-    return Pattern(source, tuple(parts), negative_ok)
+    return Pattern(source, tuple(parts), negative_ok, clause_start)
 
 
 def _atom(text: str, *, first: bool) -> Atom:
@@ -277,12 +288,15 @@ class Matcher:
             if graded is not None and (same_clause or len(pattern.parts) > 1):
                 if norm.clauses[m.start()] != norm.clauses[m.end() - 1]:
                     graded = None
+            if graded is not None and pattern.clause_start and m.start() > 0:
+                if norm.clauses[m.start() - 1] == norm.clauses[m.start()]:
+                    graded = None
             if graded is None:
                 pos = m.start() + 1
                 continue
             hits.append(graded)
             pos = max(m.end(), m.start() + 1)
-        if not hits and fuzzy:
+        if not hits and fuzzy and not pattern.clause_start:
             atom = pattern.fuzzy_atom
             if atom is not None:
                 hit = self._fuzzy(pattern, atom)
@@ -384,7 +398,7 @@ class Matcher:
                 if not any(s <= pos < e for s, e in shields):
                     return True
                 pos = text.find(neg, pos + 1, hi)
-        # a bare 不/没/未 right before the phrase: 不转告, 没登记
-        if allow_single and hi > lo and text[hi - 1] in "不没未":
+        # a bare 不/没/未/别 right before the phrase: 不转告, 没登记, 别告诉
+        if allow_single and hi > lo and text[hi - 1] in ADJACENT_NEGATORS:
             return not any(s <= hi - 1 < e for s, e in shields)
         return False

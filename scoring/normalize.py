@@ -30,7 +30,7 @@ CLAUSE_FILLERS = ("那个", "这个", "就是说", "额", "啊", "哦", "喔", "
 DIGITS = "零一二三四五六七八九"
 _DIGIT_VALUE = {c: i for i, c in enumerate(DIGITS)} | {"〇": 0, "两": 2, "幺": 1, "壹": 1, "贰": 2, "叁": 3}
 _UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10_000}
-_YOU = {"你": "您", "妳": "您"}
+_YOU = {"你": "您", "妳": "您", "侬": "您"}  # 侬: Shanghainese "you"
 
 _INITIALS = tuple("zh ch sh b p m f d t n l g k h j q x r z c s y w".split())
 _COARSE_INITIAL = {"zh": "z", "ch": "c", "sh": "s", "n": "l"}
@@ -231,7 +231,7 @@ def coarse_syllable(syllable: str) -> str:
     """Merge the confusions speech recognisers and southern accents make most: zh/z, n/l, -ng/-n, ou/ao."""
     initial, final = split_syllable(syllable)
     initial = _COARSE_INITIAL.get(initial, initial)
-    if final.endswith("ng") and final != "ong":
+    if final in ("eng", "ing"):  # en/eng, in/ing; an/ang stays apart (再讲 is not 再见, 别放 is not 别烦)
         final = final[:-1]
     if final == "ou":
         final = "ao"

@@ -100,6 +100,7 @@ class Scorer:
         self._shields = tuple(compile_phrase(p) for p in guide.not_negation) + tuple(
             p for c in self._categories for p in c.patterns if p.negative_ok
         )
+        self._reported_speech = tuple(compile_phrase(p) for p in guide.reported_speech)
         self._point_patterns: dict[str, Pattern | None] = {}
         for pattern in self._all_patterns():  # compile every regex now, not on the first reply
             pattern.regex  # noqa: B018
@@ -112,6 +113,7 @@ class Scorer:
             yield from f.patterns
             yield from f.allowed
         yield from self._shields
+        yield from self._reported_speech
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -135,7 +137,8 @@ class Scorer:
         matcher = Matcher(norm)
         shields = [(h.start, h.end) for p in self._shields for h in matcher.find(p, fuzzy=False)]
         analysis = ReplyAnalysis(text)
-        found = [(hit, c.forbidden) for c in self._forbidden if (hit := self._forbidden_hit(matcher, c))]
+        quotes = _quotes(matcher, self._reported_speech)
+        found = [(hit, c.forbidden) for c in self._forbidden if (hit := self._forbidden_hit(matcher, c, quotes))]
         # one stretch of words is one forbidden phrase: the longest reading wins, then the most severe
         # (有意见你找领导去 is complain_to_boss, not also ask_someone_else for its 你找…去)
         found.sort(key=lambda x: (-x[0].length, -_SEVERITY_RANK.get(x[1].severity, 1), x[0].start))
@@ -177,12 +180,13 @@ class Scorer:
             hits = [h for h in hits if not any(h.start < e and s < h.end for s, e in excluded)]
         return _non_overlapping(hits)
 
-    def _forbidden_hit(self, matcher: Matcher, compiled: _CompiledForbidden) -> Hit | None:
+    def _forbidden_hit(self, matcher: Matcher, compiled: _CompiledForbidden, quotes: list[int]) -> Hit | None:
         hits = [h for p in compiled.patterns for h in matcher.find(p)]
         if not hits:
             return None
         text = matcher.norm.text
         hits = [h for h in hits if not _DOUBLE_NEGATIVE.search(text[max(0, h.start - 5) : h.start])]
+        hits = [h for h in hits if not quotes[h.start]]
         if hits and compiled.allowed:
             allowed = [
                 (h.start, h.end) for p in compiled.allowed for h in matcher.find(p, fuzzy=False, same_clause=True)
@@ -279,6 +283,35 @@ def why_not_judgeable(norm: Normalized) -> str:
     if len(norm.text) >= 8 and len(set(norm.text)) <= 0.2 * len(norm.text):
         return "识别结果在重复同几个字,像是识别出错"
     return ""
+
+
+_OPEN_QUOTES, _CLOSE_QUOTES = "“「『‘《", "”」』’》"
+_NOT_SPEECH_AFTER = "的得"  # 您说的那些…, 您说得对: not a quote of what someone said
+
+
+def _quotes(matcher: Matcher, reported_speech: Sequence[Pattern]) -> list[int]:
+    """Per normalised character: 1 when it is someone else's words, quoted (“不归我们管”) or reported
+    after a ``reported_speech`` phrase in the same clause (您是说书记员让您自己去查?); else 0."""
+    norm = matcher.norm
+    quoted = [0] * len(norm)
+    depth, straight = 0, 0
+    pos = 0
+    for i, start in enumerate(norm.starts):  # quotation marks are dropped by normalising: read the original
+        for ch in norm.original[pos:start]:
+            depth += (ch in _OPEN_QUOTES) - (ch in _CLOSE_QUOTES)
+            straight ^= ch == '"'
+        pos = start
+        quoted[i] = int(depth > 0 or straight == 1)
+    for pattern in reported_speech:
+        for hit in matcher.find(pattern, fuzzy=False):
+            if hit.end < len(norm) and norm.text[hit.end] in _NOT_SPEECH_AFTER:
+                continue
+            clause = norm.clauses[hit.end - 1]
+            k = hit.end
+            while k < len(norm) and norm.clauses[k] == clause:
+                quoted[k] = 1
+                k += 1
+    return quoted
 
 
 def _inside(hit: Hit, spans: list[tuple[int, int]]) -> bool:

@@ -69,10 +69,23 @@ def test_homophones_share_a_pinyin_code() -> None:
 
 @pytest.mark.parametrize(
     ("syllable", "coarse"),
-    [("zhang", "zan"), ("shao", "sao"), ("shou", "sao"), ("ning", "lin"), ("nin", "lin"), ("hong", "hong")],
+    [
+        ("zhang", "zang"),  # zh/z merge, but an/ang stay apart: 再讲 is not 再见, 别放 is not 别烦
+        ("jiang", "jiang"),
+        ("shao", "sao"),
+        ("shou", "sao"),
+        ("ning", "lin"),
+        ("nin", "lin"),
+        ("zheng", "zen"),
+        ("hong", "hong"),
+    ],
 )
 def test_near_homophone_merges(syllable: str, coarse: str) -> None:
     assert coarse_syllable(syllable) == coarse
+
+
+def test_shanghainese_you_is_you() -> None:
+    assert normalize("侬好").text == "您好"
 
 
 def test_clauses_split_at_punctuation() -> None:
