@@ -395,7 +395,8 @@ class Matcher:
         for neg in NEGATORS:
             pos = text.find(neg, lo, hi)
             while pos >= 0:
-                if not any(s <= pos < e for s, e in shields):
+                # a negator touching a shield is the shield's (您别急: 您别 is part of 别急)
+                if not any(s < pos + len(neg) and pos < e for s, e in shields):
                     return True
                 pos = text.find(neg, pos + 1, hi)
         # a bare 不/没/未/别 right before the phrase: 不转告, 没登记, 别告诉
