@@ -264,7 +264,9 @@ def main() -> int:
             for m in methods:
                 table = errors[(m, part)]
                 cell = (
-                    [sum(v[i] for v in table.values()) for i in range(4)] if kind == "all" else table.get(kind, (0,) * 4)
+                    [sum(v[i] for v in table.values()) for i in range(4)]
+                    if kind == "all"
+                    else table.get(kind, (0,) * 4)
                 )
                 triple.append(f"{cell[1]}/{cell[0]} (-{cell[2]} +{cell[3]})" if m == "scorer" else f"{cell[1]}")
             cells.append(" \\| ".join(triple))

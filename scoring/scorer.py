@@ -180,13 +180,13 @@ class Scorer:
             hits = [h for h in hits if not any(h.start < e and s < h.end for s, e in excluded)]
         return _non_overlapping(hits)
 
-    def _forbidden_hit(self, matcher: Matcher, compiled: _CompiledForbidden, quotes: list[int]) -> Hit | None:
+    def _forbidden_hit(self, matcher: Matcher, compiled: _CompiledForbidden, quotes: _Quotes) -> Hit | None:
         hits = [h for p in compiled.patterns for h in matcher.find(p)]
         if not hits:
             return None
         text = matcher.norm.text
         hits = [h for h in hits if not _DOUBLE_NEGATIVE.search(text[max(0, h.start - 5) : h.start])]
-        hits = [h for h in hits if not quotes[h.start]]
+        hits = [h for h in hits if not quotes.covers(h)]
         if hits and compiled.allowed:
             allowed = [
                 (h.start, h.end) for p in compiled.allowed for h in matcher.find(p, fuzzy=False, same_clause=True)
@@ -287,13 +287,27 @@ def why_not_judgeable(norm: Normalized) -> str:
 
 _OPEN_QUOTES, _CLOSE_QUOTES = "“「『‘《", "”」』’》"
 _NOT_SPEECH_AFTER = "的得"  # 您说的那些…, 您说得对: not a quote of what someone said
+_NOT_SPEECH_BEFORE = "跟和给对同向与"  # 跟您讲过三遍了: 您 is spoken to, not speaking
 
 
-def _quotes(matcher: Matcher, reported_speech: Sequence[Pattern]) -> list[int]:
-    """Per normalised character: 1 when it is someone else's words, quoted (“不归我们管”) or reported
-    after a ``reported_speech`` phrase in the same clause (您是说书记员让您自己去查?); else 0."""
+@dataclass(frozen=True)
+class _Quotes:
+    """Which normalised characters are someone else's words: ``marked`` inside quotation marks
+    (“不归我们管”), ``reported`` after a ``reported_speech`` phrase in the same clause (您是说书记员让您
+    自己去查?)."""
+
+    marked: list[int]
+    reported: list[int]
+
+    def covers(self, hit: Hit) -> bool:
+        # touching a quotation is quoting (您“找别人去”: the 您 is outside); reported speech starts after its phrase
+        return any(self.marked[hit.start : hit.end]) or bool(self.reported[hit.start])
+
+
+def _quotes(matcher: Matcher, reported_speech: Sequence[Pattern]) -> _Quotes:
     norm = matcher.norm
-    quoted = [0] * len(norm)
+    marked = [0] * len(norm)
+    reported = [0] * len(norm)
     depth, straight = 0, 0
     pos = 0
     for i, start in enumerate(norm.starts):  # quotation marks are dropped by normalising: read the original
@@ -301,17 +315,19 @@ def _quotes(matcher: Matcher, reported_speech: Sequence[Pattern]) -> list[int]:
             depth += (ch in _OPEN_QUOTES) - (ch in _CLOSE_QUOTES)
             straight ^= ch == '"'
         pos = start
-        quoted[i] = int(depth > 0 or straight == 1)
+        marked[i] = int(depth > 0 or straight == 1)
     for pattern in reported_speech:
         for hit in matcher.find(pattern, fuzzy=False):
             if hit.end < len(norm) and norm.text[hit.end] in _NOT_SPEECH_AFTER:
                 continue
+            if hit.start > 0 and norm.text[hit.start - 1] in _NOT_SPEECH_BEFORE:
+                continue
             clause = norm.clauses[hit.end - 1]
             k = hit.end
             while k < len(norm) and norm.clauses[k] == clause:
-                quoted[k] = 1
+                reported[k] = 1
                 k += 1
-    return quoted
+    return _Quotes(marked, reported)
 
 
 def _inside(hit: Hit, spans: list[tuple[int, int]]) -> bool:
