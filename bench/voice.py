@@ -9,7 +9,8 @@
    read as Chinese digits), real-time factor (recognition seconds / audio seconds) of the whole-file path
    (faster-whisper, 30 s window, VAD) and of the phrase path (short window), mean confidence, share of replies that
    would be asked to repeat (confidence < LOW_CONFIDENCE).
-3. Feedback delay for ~5 s replies (two sentences, fed in real time in 64 ms chunks as a microphone delivers them):
+3. Feedback delay for ~5 s replies (two sentences) and ~15 s replies (six), fed in real time in 64 ms chunks as a
+   microphone delivers them:
    from the last speech sound to the full transcript, phrase by phrase (LiveReply) vs recognizing the whole reply
    once it has ended, with voice-activity end detection (1 s of silence) and with push-to-talk (Enter 0.2 s after
    the last word).
@@ -264,10 +265,11 @@ REPLY_PAUSE_S = 0.6  # a breath between the two sentences of a reply
 TRAILING_SILENCE_S = 1.5
 
 
-def make_reply(first: Path, second: Path) -> bytes:
-    """1 s of silence, a sentence, a short pause, another sentence, 1.5 s of silence; 16 kHz 16-bit."""
+def make_reply(sentences: list[Path]) -> bytes:
+    """1 s of silence, the sentences with a short pause between them, 1.5 s of silence; 16 kHz 16-bit."""
     gap = lambda seconds: b"\x00\x00" * int(SAMPLE_RATE * seconds)  # noqa: E731
-    return gap(1.0) + load_wav(first).frame_data + gap(REPLY_PAUSE_S) + load_wav(second).frame_data + gap(TRAILING_SILENCE_S)
+    spoken = gap(REPLY_PAUSE_S).join(load_wav(s).frame_data for s in sentences)
+    return gap(1.0) + spoken + gap(TRAILING_SILENCE_S)
 
 
 
@@ -287,11 +289,11 @@ def feed_realtime(reply: LiveReply, stream: bytes, *, stop_at_s: float | None = 
     return None
 
 
-def bench_delay(pairs: list[tuple[Path, Path]], recognizer) -> list[DelayResult]:
+def bench_delay(replies: list[list[Path]], recognizer) -> list[DelayResult]:
     results = []
     settings = ListenSettings()
-    for first, second in pairs:
-        stream = make_reply(first, second)
+    for sentences in replies:
+        stream = make_reply(sentences)
         # voice-activity mode, phrase by phrase
         live = LiveReply(recognizer, SAMPLE_RATE, settings)
         over_at = feed_realtime(live, stream)
@@ -368,7 +370,7 @@ def main() -> int:
         cache = AudioCache(Path(tmp))
         rendered = {name: render_all(name, cache) for name in voices}
         clauses = render_all(voices[0], cache, [text for pair in DELAY_REPLIES[: args.replies] for text in pair])
-        pairs = list(zip(clauses[::2], clauses[1::2], strict=True))
+        pairs = [list(pair) for pair in zip(clauses[::2], clauses[1::2], strict=True)]
         report(args, voices, rendered, pairs, recognizer)
     return 0
 
@@ -377,7 +379,7 @@ def report(
     args: argparse.Namespace,
     voices: list[str],
     rendered: dict[str, list[Path]],
-    pairs: list[tuple[Path, Path]],
+    pairs: list[list[Path]],
     recognizer,
 ) -> None:
     print_table("Model", ["step", "result"], [list(r) for r in bench_model(recognizer.model_path, rendered[voices[0]][0])], args.markdown)
@@ -403,36 +405,37 @@ def report(
         args.markdown,
     )
 
-    delays = bench_delay(pairs, recognizer)
-
     def stats(values: list[float]) -> str:
         return f"{statistics.median(values):.2f} s (max {max(values):.2f})"
 
-    print_table(
-        f"Feedback delay after the last word ({voices[0]} voice, {len(delays)} replies of "
-        f"{statistics.mean(d.reply_s for d in delays):.1f} s on average; median and max)",
-        ["how", "voice-activity end (1 s pause)", "push-to-talk (Enter +0.2 s)"],
-        [
+    # ~5 s replies (two sentences), then ~15 s replies (three of those joined): where phrase by phrase matters
+    long_replies = [pairs[i] + pairs[i + 1] + pairs[i + 2] for i in range(0, len(pairs) - 2, 3)]
+    for replies in (pairs, long_replies):
+        delays = bench_delay(replies, recognizer)
+        print_table(
+            f"Feedback delay after the last word ({voices[0]} voice, {len(delays)} replies of "
+            f"{statistics.mean(d.reply_s for d in delays):.1f} s on average; median and max)",
+            ["how", "voice-activity end (1 s pause)", "push-to-talk (Enter +0.2 s)"],
             [
-                f"phrase by phrase (LiveReply, {statistics.mean(d.phrases for d in delays):.1f} phrases/reply)",
-                stats([d.stream_vad_s for d in delays]),
-                stats([d.stream_ptt_s for d in delays]),
+                [
+                    f"phrase by phrase (LiveReply, {statistics.mean(d.phrases for d in delays):.1f} phrases/reply)",
+                    stats([d.stream_vad_s for d in delays]),
+                    stats([d.stream_ptt_s for d in delays]),
+                ],
+                ["  of which: text ready (phrase by phrase)", stats([d.stream_text_s for d in delays]), "-"],
+                [
+                    "whole reply at the end, short window",
+                    stats([d.whole_short_vad_s for d in delays]),
+                    stats([d.whole_short_ptt_s for d in delays]),
+                ],
+                [
+                    "whole reply at the end, faster-whisper (30 s window)",
+                    stats([d.whole_vad_s for d in delays]),
+                    stats([d.whole_ptt_s for d in delays]),
+                ],
             ],
-            ["  of which: text ready (phrase by phrase)", stats([d.stream_text_s for d in delays]), "-"],
-            [
-                "whole reply at the end, short window",
-                stats([d.whole_short_vad_s for d in delays]),
-                stats([d.whole_short_ptt_s for d in delays]),
-            ],
-            [
-                "whole reply at the end, faster-whisper (30 s window)",
-                stats([d.whole_vad_s for d in delays]),
-                stats([d.whole_ptt_s for d in delays]),
-            ],
-        ],
-        args.markdown,
-    )
-
+            args.markdown,
+        )
 
 if __name__ == "__main__":
     sys.exit(main())
