@@ -32,6 +32,8 @@ _DIGIT_VALUE = {c: i for i, c in enumerate(DIGITS)} | {"〇": 0, "两": 2, "幺"
 _UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10_000}
 _YOU = {"你": "您", "妳": "您", "侬": "您"}  # 侬: Shanghainese "you"
 
+# Only the tone tells these apart, and it carries the meaning: 哪个法官 asks, 那个法官 points.
+_TONE_KEPT = {"哪": "na3", "那": "na4"}
 _INITIALS = tuple("zh ch sh b p m f d t n l g k h j q x r z c s y w".split())
 _COARSE_INITIAL = {"zh": "z", "ch": "c", "sh": "s", "n": "l"}
 
@@ -202,6 +204,8 @@ class _Tables:
         return code
 
     def syllable(self, ch: str) -> str:
+        if ch in _TONE_KEPT:
+            return _TONE_KEPT[ch]
         readings = self.pinyin.get(ord(ch))
         if not readings:
             return ""

@@ -84,6 +84,11 @@ def test_near_homophone_merges(syllable: str, coarse: str) -> None:
     assert coarse_syllable(syllable) == coarse
 
 
+def test_tone_keeps_which_apart_from_that() -> None:
+    assert normalize("哪个").coarse != normalize("那个").coarse  # 哪个法官 asks, 那个法官 points
+    assert normalize("哪").py != normalize("那").py
+
+
 def test_shanghainese_you_is_you() -> None:
     assert normalize("侬好").text == "您好"
 
