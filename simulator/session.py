@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
 from simulator.engines.base import Heard, Listener, Speaker
+from simulator.engines.whisper_listener import LOW_CONFIDENCE  # a light module: no model is loaded on import
 from simulator.errors import TrainerError
 from simulator.record import (
     COMPLETE,
@@ -38,8 +39,8 @@ if TYPE_CHECKING:
     from scoring.scorer import Scorer
     from scoring.types import ReplyAnalysis, TurnScore
 
-# Below this recognizer confidence a spoken reply is not scored: the trainee is asked to repeat.
-DEFAULT_MIN_CONFIDENCE = 0.35
+# Below the recognizer's confidence threshold a spoken reply is not scored: the trainee is asked to repeat.
+DEFAULT_MIN_CONFIDENCE = LOW_CONFIDENCE
 
 
 class SessionUI(Protocol):

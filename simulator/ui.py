@@ -109,9 +109,10 @@ class RichUI:
             lines.append(f"[green]✓ 要点 {_point_text(turn, pid)}[/]")
         for pid in score.points_missed:
             lines.append(f"[red]✗ 要点 {_point_text(turn, pid)}[/]")
-        speech = record.speech or {}
-        if "chars_per_min" in speech:
-            lines.append(f"[dim]语速 {speech['chars_per_min']:.0f} 字/分 (建议约 120)[/]")
+        if record.speech:
+            from simulator.engines.speech_metrics import notes
+
+            lines += [f"[yellow]• {note}[/]" for note in notes(record.speech)]
         if score.score < 60 and turn.hint:
             lines.append(f"[cyan]带教提示: {turn.hint}[/]")
         style = "green" if score.score >= 80 else "yellow" if score.score >= 60 else "red"
@@ -194,9 +195,23 @@ def scorecard_panel(card: dict, call: CallRecord, hidden: list[str], point_texts
         timing.add_row(t.turn_id, t.reply[:30] or "(空)", score, f"{t.response_s:.1f}")
     if call.turns:
         parts.append(timing)
+    speech = speech_summary(call.turns)
+    if speech:
+        parts.append(speech)
     if hidden:
         parts.append("[cyan]隐藏信息揭晓:[/] " + "; ".join(hidden))
     practise = card.get("practise_next", [])
     if practise:
         parts.append("[bold]接下来练习:[/]\n" + "\n".join(f"  {i}. {p}" for i, p in enumerate(practise, 1)))
     return Panel(Group(*parts), title=f"评分卡 - {call.scenario_title}", border_style="green" if passed else "red")
+
+
+def speech_summary(turns: list[TurnRecord]) -> str:
+    """Speaking rate and pauses over the spoken, scored turns of a call ("" for a typed call)."""
+    spoken = [t.speech for t in turns if t.counted and t.speech.get("chars_per_min")]
+    if not spoken:
+        return ""
+    rate = sum(s["chars_per_min"] for s in spoken) / len(spoken)
+    before = max(s.get("silence_before_s", 0.0) for s in spoken)
+    pause = max(s.get("longest_pause_s", 0.0) for s in spoken)
+    return f"说话: 平均语速 {rate:.0f} 字/分 (建议约 120), 开口前最长停顿 {before:.1f} 秒, 句中最长停顿 {pause:.1f} 秒"

@@ -188,3 +188,16 @@ def test_scripted_replies_are_filled_with_drawn_values():
     session = Session(scenario(), KeywordScorer(), TimedListener(["您好, 案号是{case_no}吗?", "不用谢"], clock), options=SessionOptions(exam=True, seed=4), clock=clock)
     call = session.run()
     assert call.turns[0].reply == f"您好, 案号是{call.variables['case_no']}吗?"
+
+
+def test_speech_summary_covers_spoken_turns_only():
+    from simulator.record import TurnRecord
+    from simulator.ui import speech_summary
+
+    typed = TurnRecord(0, "a", "", "您好", "typed", 1.0)
+    spoken = [
+        TurnRecord(1, "b", "", "您好", "voice", 1.0, speech={"chars_per_min": 100.0, "silence_before_s": 0.5, "longest_pause_s": 1.0}),
+        TurnRecord(2, "c", "", "您好", "voice", 1.0, speech={"chars_per_min": 140.0, "silence_before_s": 2.5, "longest_pause_s": 0.2}),
+    ]
+    assert speech_summary([typed]) == ""
+    assert speech_summary([typed, *spoken]) == "说话: 平均语速 120 字/分 (建议约 120), 开口前最长停顿 2.5 秒, 句中最长停顿 1.0 秒"

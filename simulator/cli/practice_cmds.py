@@ -14,6 +14,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("scenario", metavar="SCENARIO", help="场景 id 或 YAML 文件路径")
     p.add_argument("--replies", type=Path, metavar="FILE", help="脚本回答: 每行一句; 以 .wav 结尾的行会先做语音识别")
     p.add_argument("--input", choices=["text", "voice"], default="text", help="回答方式: 打字 (默认) 或麦克风")
+    p.add_argument("--push-to-talk", action="store_true", help="麦克风回答时按回车开始、再按回车结束 (默认: 停顿 1 秒自动结束)")
     p.add_argument("--trainee", default="学员", metavar="NAME", help="学员姓名 (记入成绩)")
     p.add_argument("--mentor", default="", metavar="NAME", help="带教老师姓名: 每句之后可以写点评")
     p.add_argument("--exam", action="store_true", help="考试模式: 通话结束前不显示反馈")
@@ -47,7 +48,7 @@ def _listener(args: argparse.Namespace, scenario, ui) -> object:
             from simulator.engines.mic_listener import open_mic_listener
 
             keep = args.keep_audio if args.keep_audio is not None else not args.exam
-            return open_mic_listener(console=ui.console, keep_audio=keep)
+            return open_mic_listener(console=ui.console, keep_audio=keep, push_to_talk=args.push_to_talk or None)
         except EngineMissing as exc:
             ui.notice(f"{exc}; 改为打字回答。")
     return TypedListener(ui.console)
