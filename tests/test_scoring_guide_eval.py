@@ -1,7 +1,7 @@
-"""The guide measured: the tune part of the evaluation set must stay above a threshold (so a guide or
-scorer change that regresses fails CI), and the author's own replies below must all come out right.
+"""The guide measured: the tune and dev parts of the evaluation set must stay above a threshold (so a guide
+or scorer change that regresses fails CI), and the authors' own replies below must all come out right.
 
-The held-out part is never used here: it is only for bench/scoring.py.
+The held-out parts (heldout, heldout2) are never used here: they are only for bench/scoring.py.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from scoring.scorer import Scorer
 
 DATA = Path(__file__).resolve().parent / "data"
 TUNE_F1_FLOOR = 0.97  # measured 1.00 on categories and forbidden when this test was written
+DEV_F1_FLOOR = 0.97  # measured 0.99 / 0.99 after tuning on it (0.87 / 0.87 before)
 
 # Replies written by the scorer's author from how hotline agents talk (not taken from the evaluation
 # set), labeled by the rules of tests/data/README.md: paraphrases, recognizer errors and traps the guide
@@ -1045,12 +1046,14 @@ def _f1(rows: list[dict], scorer: Scorer) -> tuple[float, float]:
     return tuple(2 * tp / (2 * tp + fp + fn) for tp, fp, fn in counts.values())
 
 
-def test_tune_part_meets_the_floor(scorer: Scorer) -> None:
-    rows = [json.loads(line) for line in (DATA / "scoring_eval_tune.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert len(rows) >= 200
+@pytest.mark.parametrize(("part", "lines", "floor"), [("tune", 262, TUNE_F1_FLOOR), ("dev", 298, DEV_F1_FLOOR)])
+def test_tuning_part_meets_the_floor(scorer: Scorer, part: str, lines: int, floor: float) -> None:
+    path = DATA / f"scoring_eval_{part}.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(rows) == lines
     categories_f1, forbidden_f1 = _f1(rows, scorer)
-    assert categories_f1 >= TUNE_F1_FLOOR, f"category F1 on the tune part fell to {categories_f1:.3f}"
-    assert forbidden_f1 >= TUNE_F1_FLOOR, f"forbidden-phrase F1 on the tune part fell to {forbidden_f1:.3f}"
+    assert categories_f1 >= floor, f"category F1 on the {part} part fell to {categories_f1:.3f}"
+    assert forbidden_f1 >= floor, f"forbidden-phrase F1 on the {part} part fell to {forbidden_f1:.3f}"
 
 
 @pytest.mark.parametrize(("text", "cats", "forbidden"), DEV_LINES, ids=[f"dev{i:03d}" for i in range(len(DEV_LINES))])

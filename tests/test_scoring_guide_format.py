@@ -56,6 +56,7 @@ def test_minimal_guide_loads(tmp_path) -> None:
         ("…稍等", "省略号 … 两边都要有文字"),
         ("我会…【转交】", "未定义的词组 【转交】"),
         ("我(会【转告】)", "要单独作为一个选项"),
+        ("会^转告", "^ 只能写在短语的最前面"),
     ],
 )
 def test_phrase_mistakes_name_file_and_line(tmp_path, variant: str, message: str) -> None:
@@ -92,3 +93,23 @@ def test_alternatives_and_gaps_compile_to_slots() -> None:
         "麻烦您稍候",
         "麻烦您稍等",
     ]
+
+
+def test_a_clause_start_phrase_counts_only_at_the_start_of_a_clause(tmp_path) -> None:
+    pattern = compile_phrase("^会(转告|转给)")
+    assert pattern.clause_start and compile_phrase("＾会转告").clause_start  # full-width ＾ too
+    text = MINIMAL.replace(
+        "  commitment:\n    title: t\n    standard: 您好\n    variants: [您好]",
+        "  commitment:\n    title: t\n    standard: 我会转告\n    variants: ['^会(转告|转给)']",
+    )
+    scorer = Scorer(load_guide(write(tmp_path, text)))
+    assert "commitment" in scorer.analyze("我记下了，会转给法官的。").categories
+    assert "commitment" not in scorer.analyze("法官说会转给书记员。").categories
+
+
+def test_reported_speech_is_a_guide_key(tmp_path) -> None:
+    text = MINIMAL + "\nreported_speech: ['您(是|)说']"
+    scorer = Scorer(load_guide(write(tmp_path, text)))
+    assert scorer.guide.reported_speech == ("您(是|)说",)
+    assert [f.id for f in scorer.analyze("不知道。").forbidden] == ["dont_know"]
+    assert scorer.analyze("您是说法官不知道?").forbidden == []

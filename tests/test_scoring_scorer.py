@@ -271,3 +271,48 @@ def test_deterministic(scorer: Scorer) -> None:
     first = scorer.analyze(text, ["greeting", "hold"]).to_json()
     assert all(scorer.analyze(text, ["greeting", "hold"]).to_json() == first for _ in range(5))
     assert Scorer.load().analyze(text, ["greeting", "hold"]).to_json() == first
+
+
+# -- quotes, reported speech, 别, tones ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "您是说前面的同事跟您讲“不归我们管”？",  # inside quotation marks
+        "他告诉您“找别人去”？这样说确实不对。",  # the 您 before the quote is outside it: still a quote
+        "您说书记员让您自己上网查,是吧?",  # reported after 您说, same clause
+        "法官说这事不归他管,您可以去执行局问。",
+    ],
+)
+def test_quoting_someone_else_is_not_using_a_forbidden_phrase(scorer: Scorer, text: str) -> None:
+    assert forbidden(scorer, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "fid"),
+    [
+        ("跟你讲过三遍了,强制执行要先立案。", "said_already"),  # 跟您讲: 您 is spoken to, not speaking
+        ("您说的那些我不管。", "i_dont_care"),  # 您说的: not a quote
+        ("不知道,您自己去查。", "dont_know"),
+    ],
+)
+def test_what_looks_like_reported_speech_but_is_the_agent(scorer: Scorer, text: str, fid: str) -> None:
+    assert fid in forbidden(scorer, text)
+
+
+def test_bie_negates_what_follows(scorer: Scorer) -> None:
+    assert "verify_identity" not in categories(scorer, "您先别告诉我密码，这里用不上。")
+    assert "empathy" in categories(scorer, "我特别理解您的心情。")  # 特别 is not 别
+    assert "commitment" in categories(scorer, "你别急我这边帮你跟法官说")  # 您别 belongs to 别急
+
+
+def test_tone_tells_which_from_that(scorer: Scorer) -> None:
+    assert "ask_case_info" in categories(scorer, "您的案子是哪个法官在办？")
+    assert "ask_case_info" not in categories(scorer, "您说的那个法官我不认识。")
+
+
+def test_near_homophones_do_not_merge_an_and_ang(scorer: Scorer) -> None:
+    assert "closing" not in categories(scorer, "我刚才没讲清楚,我换个说法再讲一遍。")  # 再讲 is not 再见
+    assert "empathy" not in categories(scorer, "电话先别放下，我看看系统。")  # 别放 is not 别烦
+    assert "hold" in categories(scorer, "收等一下我查查")  # ou/ao still merge
