@@ -8,7 +8,8 @@ character three codes of increasing tolerance:
 - ``text``: the character itself (after NFKC, Traditional->Simplified, 你->您, digits unified);
 - ``py``: its toneless pinyin syllable, one code point per syllable, so 按号/暗号 equal 案号;
 - ``coarse``: the syllable with the usual near-homophone confusions merged (zh/z, ch/c, sh/s,
-  n/l, -ng/-n, ou/ao), so 收等 equals 稍等 and 案后 equals 案号 at this level.
+  n/l, en/eng, in/ing, ou/ao), so 收等 equals 稍等 and 案后 equals 案号 at this level. 哪 and 那 keep their
+  tone at every level: only the tone tells 哪个法官 (a question) from 那个法官.
 
 All three strings have the same length, so ``str.find`` on any of them gives positions in the
 normalised text, and ``starts``/``ends`` turn those into spans of the original reply.
@@ -232,7 +233,9 @@ def split_syllable(syllable: str) -> tuple[str, str]:
 
 
 def coarse_syllable(syllable: str) -> str:
-    """Merge the confusions speech recognisers and southern accents make most: zh/z, n/l, -ng/-n, ou/ao."""
+    """Merge the confusions speech recognisers and southern accents make most: zh/z, n/l, en/eng, in/ing, ou/ao.
+
+    an/ang (and ian/iang, uan/uang) stay apart: merged, they made 再讲 a 再见 and 别放 a 别烦."""
     initial, final = split_syllable(syllable)
     initial = _COARSE_INITIAL.get(initial, initial)
     if final in ("eng", "ing"):  # en/eng, in/ing; an/ang stays apart (再讲 is not 再见, 别放 is not 别烦)

@@ -10,8 +10,10 @@
 How a category is decided (docs/scoring.md): a guide variant matches (exact, homophone or near
 homophone, see ``scoring.matcher``), no negator stands just before it in the same clause (我不会
 转告法官), and it does not sit inside one of the category's ``exclude`` phrases (您好像). A
-forbidden phrase counts unless it sits inside an ``allowed`` phrase (不知道您是否方便) or follows
-不是/并非 (不是不知道). Everything is deterministic: the same text always gives the same result.
+forbidden phrase counts unless it sits inside an ``allowed`` phrase (不知道您是否方便), follows
+不是/并非 (不是不知道), or quotes someone else: inside quotation marks, or after a ``reported_speech``
+phrase of the same clause (您是说书记员让您自己去查?). Everything is deterministic: the same text always
+gives the same result.
 """
 
 from __future__ import annotations
