@@ -16,7 +16,6 @@ TIME_LIMIT = "time_limit"
 HUNG_UP = "hangup"
 INTERRUPTED = "interrupted"  # Ctrl-C
 REPLIES_EXHAUSTED = "replies_exhausted"  # a scripted run or stdin ran out
-ERROR = "error"
 
 
 @dataclass
