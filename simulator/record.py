@@ -16,6 +16,7 @@ TIME_LIMIT = "time_limit"
 HUNG_UP = "hangup"
 INTERRUPTED = "interrupted"  # Ctrl-C
 REPLIES_EXHAUSTED = "replies_exhausted"  # a scripted run or stdin ran out
+FAILED = "error"  # an engine or input error stopped the call; the CLI shows the error
 
 
 @dataclass

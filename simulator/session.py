@@ -23,6 +23,7 @@ from simulator.errors import TrainerError
 from simulator.record import (
     COMPLETE,
     END_REACHED,
+    FAILED,
     HUNG_UP,
     INCOMPLETE,
     INTERRUPTED,
@@ -205,6 +206,9 @@ class Session:
                 turn_id = outcome
         except KeyboardInterrupt:
             reason = INTERRUPTED
+        except Exception:
+            reason = FAILED  # saved as incomplete, then the error goes on to the CLI's one-line message
+            raise
         finally:
             call.call_s = round(self.clock() - started, 3)
             self._finish(reason)
@@ -320,7 +324,7 @@ class Session:
 
         call = self.call
         call.end_reason = reason
-        call.status = INCOMPLETE if reason in (INTERRUPTED, REPLIES_EXHAUSTED) else COMPLETE
+        call.status = INCOMPLETE if reason in (INTERRUPTED, REPLIES_EXHAUSTED, FAILED) else COMPLETE
         call.ended_at = _now()
         scored = [self._scored_turn(t) for t in call.turns if t.counted or t.asked_repeat]
         # Typing is slower than speaking: only spoken answers are held to the 15 s answering norm.

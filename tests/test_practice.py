@@ -116,3 +116,17 @@ def test_a_spoken_reply_from_a_wav_scores_like_the_same_reply_typed(tmp_path):
     assert [t["turn"] for t in by_voice["turns"]] == [t["turn"] for t in by_hand["turns"]]
     saved = json.loads(run_cli("history", "show", by_voice["call_id"], "--db", str(db), "--json").stdout)
     assert saved["turns"][0]["audio_path"] == str(first_wav)
+
+
+def test_an_error_mid_call_is_one_line_and_the_call_is_kept(tmp_path):
+    db = tmp_path / "h.db"
+    replies = tmp_path / "r.txt"
+    replies.write_text("您好，请讲。请您报一下案号和承办法官的姓名。\nmissing-reply.wav\n", encoding="utf-8")
+    result = practice("wrong-courtroom", "--replies", str(replies), db=db)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1].startswith("错误: 回答文件里的录音 missing-reply.wav 不存在")
+    assert "Traceback" not in result.stderr
+    calls = json.loads(run_cli("history", "--db", str(db), "--json").stdout)
+    assert [(c["status"], c["end_reason"]) for c in calls] == [("incomplete", "error")]
+    shown = json.loads(run_cli("history", "show", calls[0]["call_id"], "--db", str(db), "--json").stdout)
+    assert len(shown["turns"]) == 1  # the turn answered before the error is not lost
