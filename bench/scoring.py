@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 DATA = ROOT / "tests" / "data"
-TUNING_PARTS = ("tune", "dev")
+TUNING_PARTS = ("tune", "dev", "dev2")
 HELDOUT_PARTS = ("heldout", "heldout2")
 PARTS = TUNING_PARTS + HELDOUT_PARTS
 KINDS = ("standard", "paraphrase", "asr", "negation", "trap", "none", "mixed")

@@ -27,6 +27,9 @@ class Category:
     weight: float = 1.0
     negative_ok: tuple[str, ...] = ()  # variants negative in form that still satisfy (您不用着急)
     exclude: tuple[str, ...] = ()  # phrases in which a variant does not count (您好 inside 您好像)
+    # phrases that hand the rest of their clause to someone else or to the general case (您需要…, 法官说…,
+    # 一般…): a variant after one, in the same clause, is not the trainee's own act unless 我/我们 comes between
+    other_actor: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,7 @@ class Guide:
 
 
 _TOP_KEYS = {"version", "words", "categories", "forbidden", "allowed", "not_negation", "reported_speech"}
-_CATEGORY_KEYS = {"title", "standard", "variants", "weight", "negative_ok", "exclude"}
+_CATEGORY_KEYS = {"title", "standard", "variants", "weight", "negative_ok", "exclude", "other_actor"}
 _FORBIDDEN_KEYS = {"id", "phrase", "variants", "instead", "severity", "allowed"}
 
 
@@ -172,6 +175,9 @@ def _check(doc: Document, problems: list[Problem]) -> Guide | None:
                 doc, where + ("negative_ok",), raw.get("negative_ok"), problems, required=False, words=words
             ),
             exclude=_strings(doc, where + ("exclude",), raw.get("exclude"), problems, required=False, words=words),
+            other_actor=_strings(
+                doc, where + ("other_actor",), raw.get("other_actor"), problems, required=False, words=words
+            ),
         )
     for cid in FIXED_CATEGORIES:
         if raw_categories and cid not in raw_categories:

@@ -37,6 +37,8 @@ NEGATION_WINDOW = 6  # normalised characters before a match searched for a negat
 WIDE_NEGATORS = ("不能保证", "无法保证", "没法保证", "不敢保证", "不保证", "保证不了", "不一定", "不见得")
 # A contrast ends the reach of a negation: 我不能保证……但我会转告他.
 NEGATION_BARRIERS = ("但是", "但", "不过", "可是", "而是", "只是")
+# 不是不 / 并非不 / 不会不: a double negative affirms (我不是不知道您着急 is empathy).
+_DOUBLE_NEGATIVE = re.compile(r"(不是|并非|并不是|不会|没有|不能|不可能)不")
 _SPLIT_PARTS = re.compile(r"…+|\.{3,}")
 _GROUP = re.compile(r"\(([^()]*)\)")
 
@@ -372,6 +374,13 @@ class Matcher:
             pos = text.rfind(barrier, lo, hit.start)
             if pos >= 0:
                 lo = pos + len(barrier)
+        double = _DOUBLE_NEGATIVE.search(text, lo, hit.start)
+        if double:  # 我不是不知道您着急: two negations cancel; only what follows the second one counts
+            lo = double.end()
+            if not self._negator_in(lo, hit.start, shields, allow_single=False) and not any(
+                text.find(neg, lo, hit.start) >= 0 for neg in WIDE_NEGATORS
+            ):
+                return False
         if self._negator_in(lo, hit.start, shields, allow_single=True):
             return True
         clause_start = hit.start

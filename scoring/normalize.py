@@ -32,6 +32,7 @@ DIGITS = "零一二三四五六七八九"
 _DIGIT_VALUE = {c: i for i, c in enumerate(DIGITS)} | {"〇": 0, "两": 2, "幺": 1, "壹": 1, "贰": 2, "叁": 3}
 _UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10_000}
 _YOU = {"你": "您", "妳": "您", "侬": "您"}  # 侬: Shanghainese "you"
+_DIALECT = {"覅": "不要", "嫑": "不要"}  # Shanghainese / northern contractions of 不要 (覅急 = 不要急)
 
 # Only the tone tells these apart, and it carries the meaning: 哪个法官 asks, 那个法官 points.
 _TONE_KEPT = {"哪": "na3", "那": "na4"}
@@ -104,7 +105,9 @@ def _clean(text: str, drop_leading_fillers: bool = True) -> list[Kept]:
             ch = _YOU.get(ch, ch)
             if ch in FILLERS:
                 continue
-            if is_cjk(ch) or ch.isdigit() and ch.isascii():
+            if ch in _DIALECT:  # one character read as two (覅 = 不要), both pointing at it
+                run.extend((sub, i, i + 1, clause) for sub in _DIALECT[ch])
+            elif is_cjk(ch) or ch.isdigit() and ch.isascii():
                 run.append((ch, i, i + 1, clause))
             elif ch.isascii() and ch.isalpha():
                 run.append((ch.lower(), i, i + 1, clause))

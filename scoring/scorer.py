@@ -25,7 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from scoring.guide import GUIDE_PATH, Category, Forbidden, Guide, load_guide
-from scoring.matcher import Hit, Matcher, Pattern, compile_literal, compile_loose
+from scoring.matcher import NEGATION_BARRIERS, Hit, Matcher, Pattern, compile_literal, compile_loose
 from scoring.matcher import compile_phrase as _compile_phrase
 from scoring.normalize import Normalized, is_cjk, normalize
 from scoring.types import (
@@ -54,6 +54,7 @@ class _CompiledCategory:
     category: Category
     patterns: tuple[Pattern, ...]
     exclude: tuple[Pattern, ...]
+    other_actor: tuple[Pattern, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -82,11 +83,12 @@ class Scorer:
                     + [compile_phrase(v, negative_ok=True) for v in category.negative_ok]
                 ),
                 tuple(compile_phrase(v) for v in category.exclude),
+                tuple(compile_phrase(v) for v in category.other_actor),
             )
             for category in guide.categories.values()
         ]
         self._categories = [
-            _CompiledCategory(c.category, tuple(p for p in c.patterns if p is not None), c.exclude)
+            _CompiledCategory(c.category, tuple(p for p in c.patterns if p is not None), c.exclude, c.other_actor)
             for c in self._categories
         ]
         shared_allowed = tuple(compile_phrase(a) for a in guide.allowed)
@@ -111,6 +113,7 @@ class Scorer:
         for c in self._categories:
             yield from c.patterns
             yield from c.exclude
+            yield from c.other_actor
         for f in self._forbidden:
             yield from f.patterns
             yield from f.allowed
@@ -180,6 +183,9 @@ class Scorer:
             ]
             # overlap, not containment: 我理解 is undone by 理解错 (我理解错了)
             hits = [h for h in hits if not any(h.start < e and s < h.end for s, e in excluded)]
+        if hits and compiled.other_actor:
+            others = [h for p in compiled.other_actor for h in matcher.find(p, fuzzy=False, same_clause=True)]
+            hits = [h for h in hits if not _someone_elses(matcher.norm, h, others)]
         return _non_overlapping(hits)
 
     def _forbidden_hit(self, matcher: Matcher, compiled: _CompiledForbidden, quotes: _Quotes) -> Hit | None:
@@ -330,6 +336,31 @@ def _quotes(matcher: Matcher, reported_speech: Sequence[Pattern]) -> _Quotes:
                 reported[k] = 1
                 k += 1
     return _Quotes(marked, reported)
+
+
+OTHER_ACTOR_REACH = 10  # characters from an other_actor phrase to the act it hands to someone else
+# The agent taking the act back after an other_actor phrase: 您需要的材料我会转给法官.
+_SELF = re.compile(r"我|咱|这边")
+
+
+def _someone_elses(norm: Normalized, hit: Hit, others: list[Hit]) -> bool:
+    """Whether an ``other_actor`` phrase (您需要…, 法官说…, 一般…) earlier in the hit's clause makes the act
+    someone else's or a general rule: 您需要把证据交给法官, 法官说下周会给您打电话, 一般七个工作日内会有人联系您.
+    Not when 我/我们/这边 comes between (您要是着急,我帮您催一下) or a contrast ends its reach (但是我会…)."""
+    text = norm.text
+    for other in others:
+        # before the act, or opening it (法官…会给您回电: the 法官说 of 法官说下周会给您回电 is inside the match)
+        if other.start > hit.start or other.end >= hit.end or norm.clauses[other.start] != norm.clauses[hit.start]:
+            continue
+        if hit.start - other.end > OTHER_ACTOR_REACH:  # one run-on recognizer line holds several sentences
+            continue
+        if other.start > 0 and text[other.start - 1] in _NOT_SPEECH_BEFORE:  # 跟法官说: the agent speaks to him
+            continue
+        between = text[other.end : hit.start] + text[hit.start : hit.start + 1]
+        if _SELF.search(between) or any(b in between for b in NEGATION_BARRIERS):
+            continue
+        return True
+    return False
 
 
 def _inside(hit: Hit, spans: list[tuple[int, int]]) -> bool:

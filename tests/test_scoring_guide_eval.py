@@ -16,6 +16,7 @@ from scoring.scorer import Scorer
 DATA = Path(__file__).resolve().parent / "data"
 TUNE_F1_FLOOR = 0.97  # measured 1.00 on categories and forbidden when this test was written
 DEV_F1_FLOOR = 0.97  # measured 0.99 / 0.99 after tuning on it (0.87 / 0.87 before)
+DEV2_F1_FLOOR = 0.97  # measured 1.00 / 1.00 after tuning on it (0.86 / 0.97 before)
 
 # Replies written by the scorer's author from how hotline agents talk (not taken from the evaluation
 # set), labeled by the rules of tests/data/README.md: paraphrases, recognizer errors and traps the guide
@@ -1084,6 +1085,21 @@ DEV_LINES: list[tuple[str, set[str], set[str]]] = [
     ("您方便说一下当事人叫什么吗？", {"ask_case_info"}, set()),
     ("你是律师吗", {"verify_identity"}, set()),
     ("我帮您查查这个案子是谁办的。", set(), set()),
+    # other_actor: the act belongs to the caller, a third party or the general case, not to the agent
+    ("您需要把证据交给法官。", set(), set()),
+    ("法官说下周会给您打电话。", set(), set()),
+    ("一般立案后七个工作日内会有人联系您。", set(), set()),
+    ("您可以让法官给您回个电话。", set(), set()),
+    ("您要是着急，我帮您催一下。", {"commitment"}, set()),
+    ("我跟法官说一声，让他尽快回您。", {"commitment"}, set()),
+    ("如果有消息我第一时间告诉您。", {"commitment"}, set()),
+    ("我之前请您稍等，是因为在查系统。", set(), set()),
+    ("您的情况我都记下来了，明天一上班就交给承办法官。", {"commitment"}, set()),
+    ("放心吧，这事我盯到底。", {"commitment"}, set()),
+    # double negatives affirm; 覅 is 不要
+    ("我并不是不理解您的难处。", {"empathy"}, set()),
+    ("覅急，慢慢讲。", {"empathy"}, set()),
+    ("我再检查一下您的材料。", set(), set()),
 ]
 
 
@@ -1106,7 +1122,9 @@ def _f1(rows: list[dict], scorer: Scorer) -> tuple[float, float]:
     return tuple(2 * tp / (2 * tp + fp + fn) for tp, fp, fn in counts.values())
 
 
-@pytest.mark.parametrize(("part", "lines", "floor"), [("tune", 262, TUNE_F1_FLOOR), ("dev", 298, DEV_F1_FLOOR)])
+@pytest.mark.parametrize(
+    ("part", "lines", "floor"), [("tune", 262, TUNE_F1_FLOOR), ("dev", 298, DEV_F1_FLOOR), ("dev2", 205, DEV2_F1_FLOOR)]
+)
 def test_tuning_part_meets_the_floor(scorer: Scorer, part: str, lines: int, floor: float) -> None:
     path = DATA / f"scoring_eval_{part}.jsonl"
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
