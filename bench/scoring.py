@@ -1,11 +1,11 @@
 """Benchmark the reply scorer on the labeled evaluation set, beside two baselines.
 
-    .venv/bin/python bench/scoring.py                  # every part: tune, dev, heldout, heldout2
-    .venv/bin/python bench/scoring.py --tuning-only    # while tuning: tune and dev only (no held-out number at all)
-    .venv/bin/python bench/scoring.py --errors         # also list the scorer's mistakes on tune and dev
+    .venv/bin/python bench/scoring.py                  # every part: tune, dev, dev2, heldout, heldout2
+    .venv/bin/python bench/scoring.py --tuning-only    # while tuning: tune, dev, dev2 only (no held-out number)
+    .venv/bin/python bench/scoring.py --errors         # also list the scorer's mistakes on tune, dev, dev2
 
 Parts (tests/data/scoring_eval_<part>.jsonl, labeled by the rules of tests/data/README.md):
-- tune, dev:          the guide and the scorer are tuned on these; their mistakes may be listed (--errors);
+- tune, dev, dev2:    the guide and the scorer are tuned on these; their mistakes may be listed (--errors);
 - heldout, heldout2:  never tuned on; only aggregate numbers are printed, never a line or a mistake.
 
 For each part: precision / recall / F1 per category and for forbidden phrases (micro over ids), then the
@@ -14,7 +14,7 @@ mistakes per ``kind`` of line (paraphrase, asr, negation, trap, ...), for:
 - exact:     exact substring of the guide's phrases after the same normalisation (NFKC, Traditional->Simplified,
              你->您, no punctuation or fillers), no guards;
 - rapidfuzz: rapidfuzz.fuzz.partial_ratio of the same phrases on the normalised characters, threshold picked on
-             the tuning parts (tune + dev, the best micro F1), no guards.
+             the tuning parts (tune + dev + dev2, the best micro F1), no guards.
 Then the median and p95 milliseconds per reply (one core, after load) and the guide load time in a fresh process.
 """
 
@@ -190,12 +190,14 @@ def cold_load_s() -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--errors", action="store_true", help="list the scorer's mistakes on the tune and dev parts")
+    parser.add_argument(
+        "--errors", action="store_true", help="list the scorer's mistakes on the tuning parts (tune, dev, dev2)"
+    )
     parser.add_argument(
         "--tuning-only",
         "--tune-only",
         action="store_true",
-        help="while tuning: tune and dev only; the held-out parts are not even loaded",
+        help="while tuning: the tuning parts only; the held-out parts are not even loaded",
     )
     parser.add_argument("--no-timing", action="store_true", help="skip the speed and load measurements")
     args = parser.parse_args()
@@ -230,7 +232,11 @@ def main() -> int:
 
     print("Evaluation set: " + ", ".join(f"{part} {len(rows[part])} lines" for part in parts))
     print(f"(tuned on: {', '.join(TUNING_PARTS)}; never tuned on: {', '.join(p for p in parts if p in HELDOUT_PARTS)})")
-    print(f"\nF1 (precision / recall) per label, part by part. rapidfuzz threshold {best_t:g} chosen on tune + dev.")
+    print(
+        f"\nF1 (precision / recall) per label, part by part. rapidfuzz threshold {best_t:g} chosen on "
+        + " + ".join(TUNING_PARTS)
+        + "."
+    )
     for part in parts:
         print(f"\n### {part} ({len(rows[part])} lines)\n")
         print("| label | " + " | ".join(methods) + " |")
