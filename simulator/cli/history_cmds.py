@@ -9,21 +9,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from simulator.cli.output import add_output_options, console, print_csv, print_json
+from simulator.cli.output import add_db_option, add_output_options, console, print_csv, print_json
 
 STATUSES = ("complete", "incomplete", "in_progress")
 TEAM_SORTS = ("name", "calls", "latest", "best", "trend", "pass_rate", "weakest", "last")  # = reports.TEAM_SORTS
-
-
-def add_db_option(parser: argparse.ArgumentParser) -> None:
-    # SUPPRESS: `history --db X show ID` must not be reset by the subcommand's default.
-    parser.add_argument(
-        "--db",
-        type=Path,
-        metavar="PATH",
-        default=argparse.SUPPRESS,
-        help="成绩数据库文件 (默认: $HOTLINE_TRAINER_DB 或 ~/.local/share/hotline-trainer/history.db)",
-    )
 
 
 def _anonymize_option(parser: argparse.ArgumentParser) -> None:

@@ -7,6 +7,7 @@ import csv
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 
@@ -15,6 +16,18 @@ def add_output_options(parser: argparse.ArgumentParser, *, csv_too: bool = False
     group.add_argument("--json", action="store_true", help="输出 JSON")
     if csv_too:
         group.add_argument("--csv", action="store_true", help="输出 CSV 表格")
+
+
+def add_db_option(parser: argparse.ArgumentParser) -> None:
+    """``--db PATH`` for every command that reads or writes history (read it with ``getattr(args, "db", None)``)."""
+    # SUPPRESS: `history --db X show ID` must not be reset by the subcommand's default.
+    parser.add_argument(
+        "--db",
+        type=Path,
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="成绩数据库文件 (默认: $HOTLINE_TRAINER_DB 或 ~/.local/share/hotline-trainer/history.db)",
+    )
 
 
 def print_json(data: Any) -> None:

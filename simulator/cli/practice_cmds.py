@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from simulator.cli.output import add_output_options, print_json
+from simulator.cli.output import add_db_option, add_output_options, print_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-audio", action="store_true", help="不合成、不播放来电人语音, 只显示文字")
     p.add_argument("--no-subtitles", action="store_true", help="不显示来电人的文字 (听力练习)")
     p.add_argument("--voice", default="auto", choices=["auto", "espeak", "neural"], help="来电人语音引擎")
-    p.add_argument("--db", type=Path, metavar="PATH", help="成绩数据库 (默认在用户数据文件夹)")
+    add_db_option(p)
     p.add_argument("--no-save", action="store_true", help="不保存这次练习")
     p.add_argument("--keep-audio", action=argparse.BooleanOptionalAction, default=None, help="保存学员每句回答的录音 (带教模式默认保存)")
     p.add_argument("--demo", action="store_true", help="演示: 没有终端时由内置的脚本学员回答")
@@ -59,7 +59,7 @@ def _sink(args: argparse.Namespace):
         return None
     from simulator.history.store import open_store
 
-    return open_store(args.db)
+    return open_store(getattr(args, "db", None))
 
 
 def cmd_practice(args: argparse.Namespace) -> int:
