@@ -33,8 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 DATA = ROOT / "tests" / "data"
-TUNING_PARTS = ("tune", "dev", "dev2")
-HELDOUT_PARTS = ("heldout", "heldout2")
+TUNING_PARTS = ("tune", "dev", "dev2", "dev3", "dev4")
+HELDOUT_PARTS = ("heldout", "heldout2", "heldout3")
 PARTS = TUNING_PARTS + HELDOUT_PARTS
 KINDS = ("standard", "paraphrase", "asr", "negation", "trap", "none", "mixed")
 FUZZY_THRESHOLDS = (70, 75, 80, 85, 90, 95, 100)
@@ -199,9 +199,17 @@ def main() -> int:
         action="store_true",
         help="while tuning: the tuning parts only; the held-out parts are not even loaded",
     )
+    parser.add_argument(
+        "--parts",
+        nargs="+",
+        choices=TUNING_PARTS,
+        metavar="PART",
+        help=f"only these tuning parts ({', '.join(TUNING_PARTS)}), e.g. a new batch before it is tuned on",
+    )
     parser.add_argument("--no-timing", action="store_true", help="skip the speed and load measurements")
     args = parser.parse_args()
-    parts = TUNING_PARTS if args.tuning_only else PARTS
+    parts = tuple(args.parts) if args.parts else TUNING_PARTS if args.tuning_only else PARTS
+    tuning_parts = [part for part in parts if part in TUNING_PARTS]
 
     from scoring.scorer import Scorer
 
@@ -216,7 +224,7 @@ def main() -> int:
     best_t, best_f = 0.0, -1.0
     for t in FUZZY_THRESHOLDS:  # the baseline's threshold, fairly chosen on the tuning parts
         total = 0.0
-        for part in TUNING_PARTS:
+        for part in tuning_parts:
             result = evaluate(rows[part], [fuzzy_labels(s, t) for s in fuzzy_raw[part]], categories)
             total += result["categories (micro)"][2] + result["forbidden (micro)"][2]
         if total > best_f:
@@ -231,10 +239,10 @@ def main() -> int:
     results = {(m, part): evaluate(rows[part], predictions[m][part], categories) for m in methods for part in parts}
 
     print("Evaluation set: " + ", ".join(f"{part} {len(rows[part])} lines" for part in parts))
-    print(f"(tuned on: {', '.join(TUNING_PARTS)}; never tuned on: {', '.join(p for p in parts if p in HELDOUT_PARTS)})")
+    print(f"(tuned on: {', '.join(tuning_parts)}; never tuned on: {', '.join(p for p in parts if p in HELDOUT_PARTS)})")
     print(
         f"\nF1 (precision / recall) per label, part by part. rapidfuzz threshold {best_t:g} chosen on "
-        + " + ".join(TUNING_PARTS)
+        + " + ".join(tuning_parts)
         + "."
     )
     for part in parts:
@@ -258,6 +266,14 @@ def main() -> int:
             for m in methods
         ]
         print(f"| {part} | " + " | ".join(cells) + " |")
+    heldout_parts = [part for part in parts if part in HELDOUT_PARTS]
+    if len(heldout_parts) > 1:  # every held-out line counted once, as one unseen set
+        pooled_rows = [r for part in heldout_parts for r in rows[part]]
+        cells = []
+        for m in methods:
+            pooled = evaluate(pooled_rows, [p for part in heldout_parts for p in predictions[m][part]], categories)
+            cells.append(f"{pooled['categories (micro)'][2]:.2f} / {pooled['forbidden (micro)'][2]:.2f}")
+        print(f"| all held-out ({len(pooled_rows)} lines) | " + " | ".join(cells) + " |")
 
     print("\nMistakes per kind: lines wrong / lines (labels missed, labels added), scorer | exact | rapidfuzz:\n")
     errors = {(m, part): kind_errors(rows[part], predictions[m][part]) for m in methods for part in parts}
@@ -297,7 +313,7 @@ def main() -> int:
         )
 
     if args.errors:
-        for part in TUNING_PARTS:
+        for part in tuning_parts:
             _print_errors(part, rows[part], predictions["scorer"][part])
     return 0
 

@@ -60,6 +60,7 @@ class Pattern:
     parts: tuple[Part, ...]
     negative_ok: bool = False  # a negative form on purpose (您不用着急): no negation guard
     clause_start: bool = False  # written ^…: only at the start of a clause (会转给他的, after 我记下了,)
+    clause_end: bool = False  # written …$: only at the end of a clause (听得懂吗$, not 听得懂上海话吗)
 
     @cached_property
     def regex(self) -> re.Pattern:
@@ -131,8 +132,10 @@ class SyntaxProblem(ValueError):
 _WORD = re.compile(r"【([^【】()|…]*)】")
 
 
-_FULL_WIDTH_MARKUP = str.maketrans({"（": "(", "）": ")", "｜": "|", "＾": "^"})
+_FULL_WIDTH_MARKUP = str.maketrans({"（": "(", "）": ")", "｜": "|", "＾": "^", "＄": "$"})
 CLAUSE_START = "^"
+SHORT_PHRASE = 4  # characters: a phrase this short is never split by punctuation
+CLAUSE_END = "$"
 
 
 def canonical_markup(source: str) -> str:
@@ -178,7 +181,9 @@ def phrase_syntax_problem(source: str, words: dict[str, tuple[str, ...]] | None 
     source = canonical_markup(source)
     if CLAUSE_START in source[1:]:
         return "^ 只能写在短语的最前面(表示只在分句开头算)"
-    source = source.removeprefix(CLAUSE_START)
+    if CLAUSE_END in source[:-1]:
+        return "$ 只能写在短语的最后面(表示只在分句末尾算)"
+    source = source.removeprefix(CLAUSE_START).removesuffix(CLAUSE_END)
     try:
         source = expand_words(source, words)
     except SyntaxProblem as exc:
@@ -212,7 +217,9 @@ def compile_phrase(
     parts = []
     markup = canonical_markup(source)
     clause_start = markup.startswith(CLAUSE_START)
-    for raw_part in _SPLIT_PARTS.split(expand_words(markup.removeprefix(CLAUSE_START), words)):
+    clause_end = markup.endswith(CLAUSE_END)
+    markup = markup.removeprefix(CLAUSE_START).removesuffix(CLAUSE_END)
+    for raw_part in _SPLIT_PARTS.split(expand_words(markup, words)):
         slots: list[Slot] = []
         pos = 0
         for m in _GROUP.finditer(raw_part):
@@ -226,7 +233,7 @@ def compile_phrase(
         if not slots or all(any(not a.text for a in slot) for slot in slots):
             raise SyntaxProblem(f"{source!r}: 这一段可能什么都不用说(只有标点、语气词或可省略的部分)")
         parts.append(tuple(slots))
-    return Pattern(source, tuple(parts), negative_ok, clause_start)
+    return Pattern(source, tuple(parts), negative_ok, clause_start, clause_end)
 
 
 def _atom(text: str, *, first: bool) -> Atom:
@@ -287,18 +294,23 @@ class Matcher:
                 break
             graded = self._grade_match(pattern, m)
             # the parts of a …-pattern do not reach across punctuation (when the reply has any)
-            if graded is not None and (same_clause or len(pattern.parts) > 1):
+            # nor does a short phrase (您,后 is not 您好); a long literal may (a case number's brackets)
+            crossing_ok = not same_clause and len(pattern.parts) == 1 and m.end() - m.start() > SHORT_PHRASE
+            if graded is not None and not crossing_ok:
                 if norm.clauses[m.start()] != norm.clauses[m.end() - 1]:
                     graded = None
             if graded is not None and pattern.clause_start and m.start() > 0:
                 if norm.clauses[m.start() - 1] == norm.clauses[m.start()]:
+                    graded = None
+            if graded is not None and pattern.clause_end and m.end() < len(coarse):
+                if norm.clauses[m.end()] == norm.clauses[m.end() - 1]:
                     graded = None
             if graded is None:
                 pos = m.start() + 1
                 continue
             hits.append(graded)
             pos = max(m.end(), m.start() + 1)
-        if not hits and fuzzy and not pattern.clause_start:
+        if not hits and fuzzy and not pattern.clause_start and not pattern.clause_end:
             atom = pattern.fuzzy_atom
             if atom is not None:
                 hit = self._fuzzy(pattern, atom)

@@ -33,6 +33,40 @@ _DIGIT_VALUE = {c: i for i, c in enumerate(DIGITS)} | {"〇": 0, "两": 2, "幺"
 _UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10_000}
 _YOU = {"你": "您", "妳": "您", "侬": "您"}  # 侬: Shanghainese "you"
 _DIALECT = {"覅": "不要", "嫑": "不要"}  # Shanghainese / northern contractions of 不要 (覅急 = 不要急)
+# Shanghainese-flavoured Mandarin read as Mandarin, so one guide phrase covers both (侬个事体阿拉记牢了 =
+# 您的事情我们记下了). Whole words only, longest first; each replacement points at the words it replaces.
+# 著 is the Traditional 着 (別著急, 等著) except in the words below that keep it.
+DIALECT_WORDS = {
+    "勿晓得": "不知道",
+    "晓得": "知道",
+    "勿清爽": "不清楚",
+    "清爽": "清楚",
+    "勿要": "不要",
+    "勿是": "不是",
+    "勿会": "不会",
+    "阿拉": "我们",
+    "自家": "自己",
+    "事体": "事情",
+    "明朝": "明天",
+    "今朝": "今天",
+    "记牢": "记下",
+    "拨您": "给您",
+    "号头": "号码",
+    "您个事体": "您的事情",
+    "阿拉个": "我们的",
+    "您个事": "您的事",
+    "您个案": "您的案",
+    "寻": "找",
+    "著名": "著名",
+    "著作": "著作",
+    "显著": "显著",
+    "土著": "土著",
+    "名著": "名著",
+    "著": "着",
+}
+_DIALECT_LONGEST = max(len(w) for w in DIALECT_WORDS)
+# 伐 closes a Shanghainese question (侬是本人伐 = 您是本人吗)
+_CLAUSE_END_WORDS = {"伐": "吗"}
 
 # Only the tone tells these apart, and it carries the meaning: 哪个法官 asks, 那个法官 points.
 _TONE_KEPT = {"哪": "na3", "那": "na4"}
@@ -122,6 +156,7 @@ def _clean(text: str, drop_leading_fillers: bool = True) -> list[Kept]:
 
 def _flush(run: list[Kept], kept: list[Kept], drop_leading_fillers: bool = True) -> None:
     """Append one clause, dropping fillers at its start (repeatedly: 那个那个, 额那个)."""
+    run = _dialect(run)
     text = "".join(k[0] for k in run)
     skip = 0
     changed = drop_leading_fillers
@@ -132,6 +167,33 @@ def _flush(run: list[Kept], kept: list[Kept], drop_leading_fillers: bool = True)
                 skip += len(filler)
                 changed = True
     kept.extend(run[skip:])
+
+
+def _dialect(run: list[Kept]) -> list[Kept]:
+    """Replace the dialect words of one clause (``DIALECT_WORDS``), longest first."""
+    if not run:
+        return run
+    text = "".join(k[0] for k in run)
+    out: list[Kept] = []
+    i = 0
+    while i < len(run):
+        for size in range(min(_DIALECT_LONGEST, len(run) - i), 0, -1):
+            target = DIALECT_WORDS.get(text[i : i + size])
+            if target is None and size == 1 and i == len(run) - 1:
+                target = _CLAUSE_END_WORDS.get(text[i])
+            if target is None:
+                continue
+            first, last = run[i], run[i + size - 1]
+            if len(target) == size:  # character for character: each keeps its own place
+                out.extend((t, k[1], k[2], k[3]) for t, k in zip(target, run[i : i + size], strict=True))
+            else:
+                out.extend((t, first[1], last[2], first[3]) for t in target)
+            i += size
+            break
+        else:
+            out.append(run[i])
+            i += 1
+    return out
 
 
 def _numbers(chars: list[Kept]) -> list[Kept]:

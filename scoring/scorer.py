@@ -158,6 +158,8 @@ class Scorer:
         analysis.forbidden.sort(key=lambda f: f.span)
         for compiled in self._categories:
             hits = self._category_hits(matcher, compiled, shields)
+            # words inside quotation marks are someone else's (法官跟您说“稍等一下”): not the agent's act
+            hits = [h for h in hits if not any(quotes.marked[h.start : h.end])]
             # words that are part of a forbidden phrase do not also earn a category (案号你自己查一下)
             hits = [h for h in hits if not any(h.start < f.end and f.start < h.end for f in forbidden_hits)]
             if hits:
@@ -350,9 +352,12 @@ def _someone_elses(norm: Normalized, hit: Hit, others: list[Hit]) -> bool:
     text = norm.text
     for other in others:
         # before the act, or opening it (法官…会给您回电: the 法官说 of 法官说下周会给您回电 is inside the match)
-        if other.start > hit.start or other.end >= hit.end or norm.clauses[other.start] != norm.clauses[hit.start]:
+        if other.start > hit.start or other.end >= hit.end:
             continue
-        if hit.start - other.end > OTHER_ACTOR_REACH:  # one run-on recognizer line holds several sentences
+        if norm.clauses[other.start] == norm.clauses[hit.start]:
+            if hit.start - other.end > OTHER_ACTOR_REACH:  # one run-on recognizer line holds several sentences
+                continue
+        elif not _leads_into(norm, other, hit):
             continue
         if other.start > 0 and text[other.start - 1] in _NOT_SPEECH_BEFORE:  # 跟法官说: the agent speaks to him
             continue
@@ -361,6 +366,15 @@ def _someone_elses(norm: Normalized, hit: Hit, others: list[Hit]) -> bool:
             continue
         return True
     return False
+
+
+def _leads_into(norm: Normalized, other: Hit, hit: Hit) -> bool:
+    """An other_actor phrase that is a whole clause (一般来说，…; 按规定，…) governs the clause after it."""
+    clause = norm.clauses[other.start]
+    whole = (other.start == 0 or norm.clauses[other.start - 1] != clause) and (
+        other.end == len(norm) or norm.clauses[other.end] != clause
+    )
+    return whole and norm.clauses[hit.start] == clause + 1
 
 
 def _inside(hit: Hit, spans: list[tuple[int, int]]) -> bool:
