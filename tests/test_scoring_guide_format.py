@@ -57,6 +57,7 @@ def test_minimal_guide_loads(tmp_path) -> None:
         ("我会…【转交】", "未定义的词组 【转交】"),
         ("我(会【转告】)", "要单独作为一个选项"),
         ("会^转告", "^ 只能写在短语的最前面"),
+        ("听懂$吗", "$ 只能写在短语的最后面"),
     ],
 )
 def test_phrase_mistakes_name_file_and_line(tmp_path, variant: str, message: str) -> None:
@@ -105,6 +106,16 @@ def test_a_clause_start_phrase_counts_only_at_the_start_of_a_clause(tmp_path) ->
     scorer = Scorer(load_guide(write(tmp_path, text)))
     assert "commitment" in scorer.analyze("我记下了，会转给法官的。").categories
     assert "commitment" not in scorer.analyze("法官说会转给书记员。").categories
+
+
+def test_a_clause_end_phrase_counts_only_at_the_end_of_a_clause(tmp_path) -> None:
+    pattern = compile_phrase("听得懂(吗|么)$")
+    assert pattern.clause_end and not pattern.clause_start and compile_phrase("听懂了吧＄").clause_end
+    text = MINIMAL.replace("    variants: [您好]", "    variants: [您好, '^您(先|)等着(吧|)$']", 1)
+    scorer = Scorer(load_guide(write(tmp_path, text)))
+    assert "greeting" in scorer.analyze("行，您先等着吧。").categories
+    assert "greeting" not in scorer.analyze("您先等着吧结果出来再说。").categories
+    assert "greeting" not in scorer.analyze("行吧您先等着吧。").categories
 
 
 def test_reported_speech_is_a_guide_key(tmp_path) -> None:

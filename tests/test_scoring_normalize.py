@@ -96,3 +96,30 @@ def test_shanghainese_you_is_you() -> None:
 def test_clauses_split_at_punctuation() -> None:
     norm = normalize("不知道,您自己去查")
     assert norm.clauses[0] == norm.clauses[2] != norm.clauses[3]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("阿拉晓得了", "我们知道了"),
+        ("我勿晓得", "我不知道"),
+        ("侬自家去看", "您自己去看"),
+        ("侬个事体阿拉记牢了", "您的事情我们记下了"),
+        ("侬明朝再来", "您明天再来"),
+        ("侬是本人伐", "您是本人吗"),  # 伐 closes a question only at the end of a clause
+        ("伐木", "伐木"),
+        ("您別著急", "您别着急"),  # the Traditional 着
+        ("著名律师", "著名律师"),  # …but not in the words that keep 著
+        ("搞不清爽", "搞不清楚"),
+    ],
+)
+def test_shanghainese_words_read_as_mandarin(raw: str, expected: str) -> None:
+    assert normalize(raw).text == expected
+
+
+def test_a_dialect_word_of_another_length_points_at_the_words_it_replaced() -> None:
+    text = "这事我勿晓得"
+    norm = normalize(text)
+    assert norm.text == "这事我不知道"
+    assert norm.span(3, 6) == (3, 6)  # 不知道 -> 勿晓得, all three characters
+    assert text[slice(*norm.span(0, 2))] == "这事"

@@ -316,3 +316,44 @@ def test_near_homophones_do_not_merge_an_and_ang(scorer: Scorer) -> None:
     assert "closing" not in categories(scorer, "我刚才没讲清楚,我换个说法再讲一遍。")  # 再讲 is not 再见
     assert "empathy" not in categories(scorer, "电话先别放下，我看看系统。")  # 别放 is not 别烦
     assert "hold" in categories(scorer, "收等一下我查查")  # ou/ao still merge
+
+
+@pytest.mark.parametrize(
+    ("text", "fid"),
+    [
+        ("阿拉勿晓得。", "dont_know"),
+        ("侬自家去查。", "check_yourself"),
+        ("有意见去寻领导。", "complain_to_boss"),
+    ],
+)
+def test_shanghainese_forbidden_phrases(scorer: Scorer, text: str, fid: str) -> None:
+    assert [f.id for f in scorer.analyze(text).forbidden] == [fid]
+
+
+def test_a_clause_end_phrase_only_counts_at_the_end_of_a_clause(scorer: Scorer) -> None:
+    assert [f.id for f in scorer.analyze("这么简单，您听得懂吗？").forbidden] == ["cant_understand"]
+    assert scorer.analyze("您听得懂上海话吗？").forbidden == []
+
+
+def test_words_in_quotation_marks_earn_no_category(scorer: Scorer) -> None:
+    assert "hold" not in scorer.analyze("书记员跟您说“请稍等”，然后电话就断了？").categories
+    assert "hold" in scorer.analyze("书记员跟您说的情况我知道了，请您稍等。").categories
+
+
+def test_a_lead_in_clause_makes_the_next_clause_a_general_rule(scorer: Scorer) -> None:
+    assert "commitment" not in scorer.analyze("按规定，法官会在三个工作日内答复。").categories
+    # …but not when the agent takes the act back
+    assert "commitment" in scorer.analyze("按规定，我会在三个工作日内给您答复。").categories
+
+
+def test_a_short_phrase_is_not_read_across_punctuation(scorer: Scorer) -> None:
+    assert "greeting" not in scorer.analyze("我给您，后面再说。").categories
+    assert "greeting" in scorer.analyze("王先生您好。").categories
+
+
+def test_a_surname_before_the_judge_is_still_the_judge(scorer: Scorer) -> None:
+    assert "commitment" in scorer.analyze("您的意思我明白了，我原话转告给钱法官。").categories
+
+
+def test_if_not_is_not_a_negation(scorer: Scorer) -> None:
+    assert "commitment" in scorer.analyze("还有别的事吗？没有的话我这就去催法官。").categories
