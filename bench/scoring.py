@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 DATA = ROOT / "tests" / "data"
-TUNING_PARTS = ("tune", "dev", "dev2", "dev3", "dev4")
+TUNING_PARTS = ("tune", "dev", "dev2", "dev3", "dev4", "dev5")
 HELDOUT_PARTS = ("heldout", "heldout2", "heldout3")
 PARTS = TUNING_PARTS + HELDOUT_PARTS
 KINDS = ("standard", "paraphrase", "asr", "negation", "trap", "none", "mixed")

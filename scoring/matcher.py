@@ -34,6 +34,8 @@ NEGATORS = tuple(
 ADJACENT_NEGATORS = "不没未别勿"
 NEGATION_WINDOW = 6  # normalised characters before a match searched for a negator (same clause)
 # These reach over the whole clause, not just a few characters: 我不能保证法官今天一定回复您.
+# After a verb, inside a gap: 登记不了工单 (cannot register a work order).
+INSIDE_NEGATORS = ("不了", "不成")
 WIDE_NEGATORS = ("不能保证", "无法保证", "没法保证", "不敢保证", "不保证", "保证不了", "不一定", "不见得")
 # A contrast ends the reach of a negation: 我不能保证……但我会转告他.
 NEGATION_BARRIERS = ("但是", "但", "不过", "可是", "而是", "只是")
@@ -134,7 +136,7 @@ _WORD = re.compile(r"【([^【】()|…]*)】")
 
 _FULL_WIDTH_MARKUP = str.maketrans({"（": "(", "）": ")", "｜": "|", "＾": "^", "＄": "$"})
 CLAUSE_START = "^"
-SHORT_PHRASE = 4  # characters: a phrase this short is never split by punctuation
+SHORT_PHRASE = 3  # characters: a phrase this short is never split by punctuation
 CLAUSE_END = "$"
 
 
@@ -408,7 +410,7 @@ class Matcher:
         if len(hit.pattern.parts) > 1 or hit.fuzzy:
             inside = text[hit.start : hit.end]
             literal = hit.phrase.replace("…", "")
-            return any(neg in inside and neg not in literal for neg in NEGATORS)
+            return any(neg in inside and neg not in literal for neg in NEGATORS + INSIDE_NEGATORS)
         return False
 
     def _negator_in(self, lo: int, hi: int, shields, *, allow_single: bool) -> bool:

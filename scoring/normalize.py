@@ -57,6 +57,11 @@ DIALECT_WORDS = {
     "您个事": "您的事",
     "您个案": "您的案",
     "寻": "找",
+    "勿归": "不归",
+    "勿": "不",
+    "搿": "这",
+    "落班": "下班",
+    "您呐": "您",
     "著名": "著名",
     "著作": "著作",
     "显著": "显著",
@@ -137,7 +142,7 @@ def _clean(text: str, drop_leading_fillers: bool = True) -> list[Kept]:
         for ch in unicodedata.normalize("NFKC", raw):
             ch = t2s.get(ch, ch)
             ch = _YOU.get(ch, ch)
-            if ch in FILLERS:
+            if ch in FILLERS or ch == "、":  # 、 joins the items of a list inside one clause
                 continue
             if ch in _DIALECT:  # one character read as two (覅 = 不要), both pointing at it
                 run.extend((sub, i, i + 1, clause) for sub in _DIALECT[ch])
