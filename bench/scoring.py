@@ -1,20 +1,23 @@
 """Benchmark the reply scorer on the labeled evaluation set, beside two baselines.
 
-    .venv/bin/python bench/scoring.py                  # every part: tune, dev, dev2, heldout, heldout2
-    .venv/bin/python bench/scoring.py --tuning-only    # while tuning: tune, dev, dev2 only (no held-out number)
-    .venv/bin/python bench/scoring.py --errors         # also list the scorer's mistakes on tune, dev, dev2
+    .venv/bin/python bench/scoring.py                  # every part: tune, dev..dev6, heldout, heldout2, heldout3
+    .venv/bin/python bench/scoring.py --tuning-only    # while tuning: the tuning parts only (no held-out number)
+    .venv/bin/python bench/scoring.py --parts dev6     # one new batch, before tuning on it
+    .venv/bin/python bench/scoring.py --errors         # also list the scorer's mistakes on the tuning parts
 
 Parts (tests/data/scoring_eval_<part>.jsonl, labeled by the rules of tests/data/README.md):
-- tune, dev, dev2:    the guide and the scorer are tuned on these; their mistakes may be listed (--errors);
-- heldout, heldout2:  never tuned on; only aggregate numbers are printed, never a line or a mistake.
+- tune, dev, dev2 .. dev6: the guide is tuned and the reply model trained on these; their mistakes may be listed;
+- heldout, heldout2, heldout3: never tuned or trained on; only aggregate numbers are printed, never a line or a
+  mistake.
 
 For each part: precision / recall / F1 per category and for forbidden phrases (micro over ids), then the
 mistakes per ``kind`` of line (paraphrase, asr, negation, trap, ...), for:
-- scorer:    scoring.scorer.Scorer (the guide, pinyin matching, guards);
+- scorer:    scoring.scorer.Scorer (the guide, pinyin matching, guards, and the reply model's additions);
+- guide only: the same without the reply model (scoring/reply_model.py);
 - exact:     exact substring of the guide's phrases after the same normalisation (NFKC, Traditional->Simplified,
              你->您, no punctuation or fillers), no guards;
 - rapidfuzz: rapidfuzz.fuzz.partial_ratio of the same phrases on the normalised characters, threshold picked on
-             the tuning parts (tune + dev + dev2, the best micro F1), no guards.
+             the tuning parts (the best micro F1), no guards.
 Then the median and p95 milliseconds per reply (one core, after load) and the guide load time in a fresh process.
 """
 
@@ -33,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 DATA = ROOT / "tests" / "data"
-TUNING_PARTS = ("tune", "dev", "dev2", "dev3", "dev4", "dev5")
+TUNING_PARTS = ("tune", "dev", "dev2", "dev3", "dev4", "dev5", "dev6")
 HELDOUT_PARTS = ("heldout", "heldout2", "heldout3")
 PARTS = TUNING_PARTS + HELDOUT_PARTS
 KINDS = ("standard", "paraphrase", "asr", "negation", "trap", "none", "mixed")
@@ -214,10 +217,12 @@ def main() -> int:
     from scoring.scorer import Scorer
 
     scorer = Scorer.load()
+    guide_alone = Scorer(scorer.guide)  # the same guide without the reply model
     categories = list(scorer.guide.categories)
     rows = {part: load_part(part) for part in parts}
 
     ours = scorer_predict(scorer)
+    guide_only = scorer_predict(guide_alone)
     exact = exact_baseline(scorer)
     scores = fuzzy_scores(scorer)
     fuzzy_raw = {part: [scores(r["text"]) for r in rows[part]] for part in parts}
@@ -232,6 +237,7 @@ def main() -> int:
     fuzzy_name = f"rapidfuzz>={best_t:g}"
     predictions = {
         "scorer": {part: [ours(r["text"]) for r in rows[part]] for part in parts},
+        "guide only": {part: [guide_only(r["text"]) for r in rows[part]] for part in parts},
         "exact": {part: [exact(r["text"]) for r in rows[part]] for part in parts},
         fuzzy_name: {part: [fuzzy_labels(s, best_t) for s in fuzzy_raw[part]] for part in parts},
     }
@@ -275,7 +281,11 @@ def main() -> int:
             cells.append(f"{pooled['categories (micro)'][2]:.2f} / {pooled['forbidden (micro)'][2]:.2f}")
         print(f"| all held-out ({len(pooled_rows)} lines) | " + " | ".join(cells) + " |")
 
-    print("\nMistakes per kind: lines wrong / lines (labels missed, labels added), scorer | exact | rapidfuzz:\n")
+    print(
+        "\nMistakes per kind: lines wrong / lines (labels missed, labels added) for the scorer, then lines wrong for "
+        + ", ".join(methods[1:])
+        + ":\n"
+    )
     errors = {(m, part): kind_errors(rows[part], predictions[m][part]) for m in methods for part in parts}
     print("| kind | " + " | ".join(parts) + " |")
     print("|---|" + "---|" * len(parts))
@@ -299,9 +309,9 @@ def main() -> int:
         print("\nSpeed (ms per reply, after load, one core):\n")
         print("| method | median | p95 |")
         print("|---|---|---|")
-        fns = {"scorer": ours, "exact": exact, fuzzy_name: fuzzy_baseline(scorer, best_t)}
+        fns = {"scorer": ours, "guide only": guide_only, "exact": exact, fuzzy_name: fuzzy_baseline(scorer, best_t)}
         for m, fn in fns.items():
-            med, p95 = timing(fn, texts, rounds=5 if m == "scorer" else 1)
+            med, p95 = timing(fn, texts, rounds=5 if m in ("scorer", "guide only") else 1)
             print(f"| {m} | {med:.2f} | {p95:.2f} |")
         load = cold_load_s()
         start = time.perf_counter()

@@ -37,6 +37,7 @@ NEGATION_WINDOW = 6  # normalised characters before a match searched for a negat
 # After a verb, inside a gap: 登记不了工单 (cannot register a work order).
 INSIDE_NEGATORS = ("不了", "不成")
 WIDE_NEGATORS = ("不能保证", "无法保证", "没法保证", "不敢保证", "不保证", "保证不了", "不一定", "不见得")
+_NEGATED_BA = re.compile("(不会|不能|不要|不用|不必|不想|不再|没有|没法|无法|别|没)(再|)(帮您|给您|替您|)把")
 # A contrast ends the reach of a negation: 我不能保证……但我会转告他.
 NEGATION_BARRIERS = ("但是", "但", "不过", "可是", "而是", "只是")
 # 不是不 / 并非不 / 不会不: a double negative affirms (我不是不知道您着急 is empathy).
@@ -406,6 +407,9 @@ class Matcher:
             if pos >= 0:
                 clause_start = max(clause_start, pos + len(barrier))
         if any(text.find(neg, clause_start, hit.start) >= 0 for neg in WIDE_NEGATORS):
+            return True
+        # a negated 把 reaches over its object to the verb: 我不会把您的情况转告法官
+        if _NEGATED_BA.search(text, clause_start, hit.start):
             return True
         if len(hit.pattern.parts) > 1 or hit.fuzzy:
             inside = text[hit.start : hit.end]

@@ -62,6 +62,9 @@ DIALECT_WORDS = {
     "搿": "这",
     "落班": "下班",
     "您呐": "您",
+    "是伐": "是吗",
+    "对伐": "对吗",
+    "好伐": "好吗",
     "著名": "著名",
     "著作": "著作",
     "显著": "显著",
@@ -288,6 +291,16 @@ class _Tables:
         if code is None:
             code = table[key] = chr(0xE000 + len(table))
         return code
+
+
+@lru_cache(maxsize=8192)
+def coarse_key(ch: str) -> str:
+    """A stable name for a character's near-homophone class (its coarse syllable, e.g. 案/按 -> "an"), or the
+    character itself. The coarse *codes* are private-use code points numbered in the order syllables are first
+    met, so they differ from one process to the next; this does not."""
+    tables = _tables()
+    syllable = tables.syllable(ch)
+    return coarse_syllable(syllable) if syllable else ch
 
 
 def strip_tone(syllable: str) -> str:

@@ -28,6 +28,7 @@ from scoring.guide import GUIDE_PATH, Category, Forbidden, Guide, load_guide
 from scoring.matcher import NEGATION_BARRIERS, Hit, Matcher, Pattern, compile_literal, compile_loose
 from scoring.matcher import compile_phrase as _compile_phrase
 from scoring.normalize import Normalized, is_cjk, normalize
+from scoring.reply_model import MODEL_PATH, ReplyModel
 from scoring.types import (
     CategoryMatch,
     ForbiddenUse,
@@ -67,8 +68,9 @@ class _CompiledForbidden:
 class Scorer:
     """The guide, compiled once; ``analyze`` and ``score_turn`` are then pure functions of their input."""
 
-    def __init__(self, guide: Guide):
+    def __init__(self, guide: Guide, model: ReplyModel | None = None):
         self.guide = guide
+        self.model = model
         words = guide.words
 
         def compile_phrase(source: str, *, negative_ok: bool = False) -> Pattern:
@@ -122,9 +124,11 @@ class Scorer:
 
     # ------------------------------------------------------------------ loading
     @classmethod
-    def load(cls, guide_path: str | Path | None = None) -> Scorer:
-        """Load, check and compile a guide (raises ``ValidationError`` listing every problem)."""
-        return cls(load_guide(guide_path or GUIDE_PATH))
+    def load(cls, guide_path: str | Path | None = None, model_path: str | Path | None = MODEL_PATH) -> Scorer:
+        """Load, check and compile a guide (raises ``ValidationError`` listing every problem), with the reply
+        model beside it (``model_path=None``: the guide alone)."""
+        guide = load_guide(guide_path or GUIDE_PATH)
+        return cls(guide, ReplyModel.load(model_path) if model_path else None)
 
     @classmethod
     def default(cls) -> Scorer:
@@ -143,7 +147,14 @@ class Scorer:
         shields = [(h.start, h.end) for p in self._shields for h in matcher.find(p, fuzzy=False)]
         analysis = ReplyAnalysis(text)
         quotes = _quotes(matcher, self._reported_speech)
-        found = [(hit, c.forbidden) for c in self._forbidden if (hit := self._forbidden_hit(matcher, c, quotes))]
+        guarded: set[str] = set()  # labels whose words the guide found but its guards turned down
+        found = []
+        for c in self._forbidden:
+            hit, seen = self._forbidden_hit(matcher, c, quotes)
+            if hit:
+                found.append((hit, c.forbidden))
+            elif seen:
+                guarded.add(c.forbidden.id)
         # one stretch of words is one forbidden phrase: the longest reading wins, then the most severe
         # (有意见你找领导去 is complain_to_boss, not also ask_someone_else for its 你找…去)
         found.sort(key=lambda x: (-x[0].length, -_SEVERITY_RANK.get(x[1].severity, 1), x[0].start))
@@ -157,7 +168,7 @@ class Scorer:
             )
         analysis.forbidden.sort(key=lambda f: f.span)
         for compiled in self._categories:
-            hits = self._category_hits(matcher, compiled, shields)
+            hits, seen = self._category_hits(matcher, compiled, shields)
             # words inside quotation marks are someone else's (法官跟您说“稍等一下”): not the agent's act
             hits = [h for h in hits if not any(quotes.marked[h.start : h.end])]
             # words that are part of a forbidden phrase do not also earn a category (案号你自己查一下)
@@ -167,6 +178,10 @@ class Scorer:
                 analysis.matches.extend(
                     CategoryMatch(compiled.category.id, norm.span(h.start, h.end), h.phrase) for h in hits
                 )
+            elif seen:
+                guarded.add(compiled.category.id)
+        if self.model is not None:
+            self._add_model_labels(norm, analysis, guarded)
         analysis.matches.sort(key=lambda m: (m.span, m.category))
         for point in key_points:
             hit = self._point_hit(matcher, point, shields)
@@ -177,8 +192,33 @@ class Scorer:
                 analysis.suggestions.append(Suggestion(cid, self.guide.categories[cid].standard))
         return analysis
 
-    def _category_hits(self, matcher: Matcher, compiled: _CompiledCategory, shields) -> list[Hit]:
-        hits = [h for p in compiled.patterns for h in matcher.find(p) if not matcher.negated(h, shields)]
+    def _add_model_labels(self, norm: Normalized, analysis: ReplyAnalysis, guarded: set[str]) -> None:
+        """What the guide has no phrase for but the reply model is sure of; never what a guard turned down."""
+        model = self.model
+        probabilities = model.probabilities(norm)
+        threshold = model.thresholds
+        for cid, category in self.guide.categories.items():
+            if cid in analysis.categories or cid in guarded or probabilities.get(cid, 0.0) < threshold["category"]:
+                continue
+            start, end = model.evidence(norm, cid)
+            analysis.categories.append(cid)
+            analysis.matches.append(CategoryMatch(cid, norm.span(start, end), category.standard, source="model"))
+        order = list(self.guide.categories)
+        analysis.categories.sort(key=order.index)
+        charged = {f.id for f in analysis.forbidden}
+        for f in self.guide.forbidden:
+            if f.id in charged or f.id in guarded or probabilities.get(f.id, 0.0) < threshold["forbidden"]:
+                continue
+            start, end = model.evidence(norm, f.id)
+            analysis.forbidden.append(
+                ForbiddenUse(f.id, f.phrase, norm.span(start, end), f.instead, f.severity, source="model")
+            )
+        analysis.forbidden.sort(key=lambda f: f.span)
+
+    def _category_hits(self, matcher: Matcher, compiled: _CompiledCategory, shields) -> tuple[list[Hit], bool]:
+        """The category's hits that survive the guards, and whether any of its phrases was found at all."""
+        found = [h for p in compiled.patterns for h in matcher.find(p)]
+        hits = [h for h in found if not matcher.negated(h, shields)]
         if hits and compiled.exclude:
             excluded = [
                 (h.start, h.end) for p in compiled.exclude for h in matcher.find(p, fuzzy=False, same_clause=True)
@@ -188,12 +228,15 @@ class Scorer:
         if hits and compiled.other_actor:
             others = [h for p in compiled.other_actor for h in matcher.find(p, fuzzy=False, same_clause=True)]
             hits = [h for h in hits if not _someone_elses(matcher.norm, h, others)]
-        return _non_overlapping(hits)
+        return _non_overlapping(hits), bool(found)
 
-    def _forbidden_hit(self, matcher: Matcher, compiled: _CompiledForbidden, quotes: _Quotes) -> Hit | None:
+    def _forbidden_hit(
+        self, matcher: Matcher, compiled: _CompiledForbidden, quotes: _Quotes
+    ) -> tuple[Hit | None, bool]:
+        """The forbidden phrase's best hit that survives the allow-lists, and whether its words were found."""
         hits = [h for p in compiled.patterns for h in matcher.find(p)]
         if not hits:
-            return None
+            return None, False
         text = matcher.norm.text
         hits = [h for h in hits if not _DOUBLE_NEGATIVE.search(text[max(0, h.start - 5) : h.start])]
         hits = [h for h in hits if not quotes.covers(h)]
@@ -203,7 +246,7 @@ class Scorer:
             ]
             hits = [h for h in hits if not _inside(h, allowed)]
         best = _non_overlapping(hits)
-        return best[0] if best else None
+        return (best[0] if best else None), True
 
     def _point_hit(self, matcher: Matcher, point: KeyPoint, shields) -> Hit | None:
         for phrase in point.any:
@@ -245,7 +288,9 @@ class Scorer:
                 result.hit.append(cid)
                 gained += share
                 phrase = next((m.guide_phrase for m in analysis.matches if m.category == cid), "")
-                result.reasons.append(Reason(share, f"做到「{title}」(说了「{_shown(analysis, cid) or phrase}」)"))
+                by_model = all(m.source == "model" for m in analysis.matches if m.category == cid)
+                how = "意思与标准说法相近,模型判断" if by_model else "说了"
+                result.reasons.append(Reason(share, f"做到「{title}」({how}「{_shown(analysis, cid) or phrase}」)"))
             else:
                 result.missed.append(cid)
                 hint = categories[cid].standard if cid in categories else ""
@@ -268,7 +313,9 @@ class Scorer:
             result.forbidden.append(use)
             result.critical = result.critical or use.severity == "critical"
             note = ",属于严重禁语,本次通话不合格" if use.severity == "critical" else ""
-            result.reasons.append(Reason(-penalty, f"使用禁语「{use.phrase}」{note};应改说:{use.suggest}"))
+            said = analysis.text[use.span[0] : use.span[1]]
+            what = f"禁语「{use.phrase}」" if use.source == "guide" else f"类似禁语「{use.phrase}」的说法「{said}」(模型判断)"
+            result.reasons.append(Reason(-penalty, f"使用{what}{note};应改说:{use.suggest}"))
             gained -= penalty
         result.score = round(min(100.0, max(0.0, gained)), 1)
         return result

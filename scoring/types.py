@@ -10,6 +10,7 @@ class CategoryMatch:
     category: str
     span: tuple[int, int]
     guide_phrase: str  # the guide variant (or standard phrase) that matched
+    source: str = "guide"  # "model": the guide had no phrase for it; the reply model (scoring/reply_model.py) did
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,7 @@ class ForbiddenUse:
     span: tuple[int, int]
     suggest: str  # the standard phrase to say instead
     severity: str  # minor | major | critical
+    source: str = "guide"  # "model": found by the reply model, not by a guide phrase
 
 
 @dataclass(frozen=True)
@@ -50,11 +52,19 @@ class ReplyAnalysis:
         return {
             "categories": list(self.categories),
             "forbidden": [
-                {"phrase": f.phrase, "span": list(f.span), "suggest": f.suggest, "id": f.id, "severity": f.severity}
+                {
+                    "phrase": f.phrase,
+                    "span": list(f.span),
+                    "suggest": f.suggest,
+                    "id": f.id,
+                    "severity": f.severity,
+                    "source": f.source,
+                }
                 for f in self.forbidden
             ],
             "matches": [
-                {"category": m.category, "span": list(m.span), "guide_phrase": m.guide_phrase} for m in self.matches
+                {"category": m.category, "span": list(m.span), "guide_phrase": m.guide_phrase, "source": m.source}
+                for m in self.matches
             ],
             "suggestions": [asdict(s) for s in self.suggestions],
             "points": [{"id": p.id, "span": list(p.span), "phrase": p.phrase} for p in self.points],

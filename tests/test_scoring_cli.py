@@ -22,9 +22,10 @@ def test_json_object(tmp_path) -> None:
             "suggest": "这个问题我帮您查询一下,请您稍等。",
             "id": "dont_know",
             "severity": "major",
+            "source": "guide",
         }
     ]
-    assert {"category": "greeting", "span": [0, 2], "guide_phrase": "您好"} in data["matches"]
+    assert {"category": "greeting", "span": [0, 2], "guide_phrase": "您好", "source": "guide"} in data["matches"]
     assert data["suggestions"][0]["category"] == "hold"
     assert data["judgeable"] is True and data["score"] == 25.0
     assert sum(r["delta"] for r in data["reasons"]) == data["score"]

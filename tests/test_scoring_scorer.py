@@ -357,3 +357,8 @@ def test_a_surname_before_the_judge_is_still_the_judge(scorer: Scorer) -> None:
 
 def test_if_not_is_not_a_negation(scorer: Scorer) -> None:
     assert "commitment" in scorer.analyze("还有别的事吗？没有的话我这就去催法官。").categories
+
+
+def test_a_negated_ba_reaches_the_verb(scorer: Scorer) -> None:
+    assert "commitment" not in scorer.analyze("我不会把您的情况转告法官。").categories
+    assert "commitment" in scorer.analyze("我会把您的情况转告法官。").categories
