@@ -100,12 +100,15 @@ class RichUI:
         lines = [f"您说：{highlight_reply(record.reply, data)}"]
         if record.source in ("voice", "wav") and record.confidence is not None:
             lines[0] += f"   [dim](识别置信度 {record.confidence:.0%})[/]"
+        by_model = {m.category for m in analysis.matches if m.source == "model"}
         for cid in score.hit:
-            lines.append(f"[green]✓ {category_name(cid)}[/]")
+            note = "  [dim](没有对上规范用语原话,模型判断意思相近)[/]" if cid in by_model else ""
+            lines.append(f"[green]✓ {category_name(cid)}[/]{note}")
         for s in analysis.suggestions:
             lines.append(f"[red]✗ {category_name(s.category)}[/]  建议说: 「{s.phrase}」")
         for f in analysis.forbidden:
-            lines.append(f"[bold red]✗ 服务禁语「{f.phrase}」[/]  应改说: 「{f.suggest}」")
+            how = "  [dim](模型判断,说法与此禁语相近)[/]" if f.source == "model" else ""
+            lines.append(f"[bold red]✗ 服务禁语「{f.phrase}」[/]{how}  应改说: 「{f.suggest}」")
         for pid in score.points_hit:
             lines.append(f"[green]✓ 要点 {_point_text(turn, pid)}[/]")
         for pid in score.points_missed:

@@ -52,7 +52,9 @@ def test_the_shipped_model_is_the_one_the_data_gives(shipped: ReplyModel, retrai
         norm = normalize(row["text"])
         a, b = shipped.probabilities(norm), fresh.probabilities(norm)
         worst = max(worst, max(abs(a[k] - b[k]) for k in a))
-    assert worst < 0.01, f"the shipped model differs from a fresh training by {worst:.3f}: run scripts/train_reply_model.py"
+    assert worst < 0.01, (
+        f"the shipped model differs from a fresh training by {worst:.3f}: run scripts/train_reply_model.py"
+    )
 
 
 def test_never_trained_on_a_held_out_part(shipped: ReplyModel) -> None:

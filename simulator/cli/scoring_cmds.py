@@ -131,12 +131,17 @@ def show(scorer, text: str, result: dict, con=None) -> None:
     table.add_column("规范用语 / 应改说", overflow="fold")
     for m in result["matches"]:
         start, end = m["span"]
+        by_model = m.get("source") == "model"  # no guide phrase matched: the reply model judged it
         table.add_row(
-            "[green]✓ 命中[/green]", titles.get(m["category"], m["category"]), text[start:end], m["guide_phrase"]
+            "[green]✓ 命中[/green]" + ("(模型)" if by_model else ""),
+            titles.get(m["category"], m["category"]),
+            text[start:end],
+            ("意思相近,可参考:" if by_model else "") + m["guide_phrase"],
         )
     for f in result["forbidden"]:
         start, end = f["span"]
         mark = "[bold red]✗ 严重禁语[/bold red]" if f["severity"] == "critical" else "[red]✗ 禁语[/red]"
+        mark += "(模型)" if f.get("source") == "model" else ""
         table.add_row(mark, f["phrase"], text[start:end], f["suggest"])
     for s in result["suggestions"]:
         table.add_row("[yellow]… 缺少[/yellow]", titles.get(s["category"], s["category"]), "", s["phrase"])
