@@ -20,7 +20,6 @@ import gzip
 import json
 import math
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
 from scoring.normalize import Normalized, coarse_key
@@ -28,7 +27,7 @@ from simulator.errors import TrainerError
 
 MODEL_PATH = Path(__file__).with_name("reply_model.json.gz")
 NGRAM_SIZES = (1, 2, 3)
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 # One feature space per view of the reply; the prefix keeps their n-grams apart.
 TEXT, CODES = "t", "c"
 
@@ -50,13 +49,10 @@ def ngrams(norm: Normalized, view: str) -> list[tuple[str, int, int]]:
     return grams
 
 
-@dataclass(frozen=True)
-class _View:
-    idf: dict[str, float]
-
-
 class ReplyModel:
-    """The exported model: per view an idf table; per feature its weight for each label that uses it."""
+    """The exported model. Per view, each feature is one string ``"idf|label:weight,label:weight"``, read only
+    when a reply contains it: parsing 17,000 small lists at load would take longer than all the replies of a
+    practice session together."""
 
     def __init__(self, data: dict, source: str = "<memory>"):
         try:
@@ -67,13 +63,25 @@ class ReplyModel:
             self.labels: tuple[str, ...] = tuple(data["labels"])
             self.intercepts: tuple[float, ...] = tuple(data["intercepts"])
             self.thresholds: dict[str, float] = dict(data["thresholds"])
-            self.views = {view: _View(idf) for view, idf in data["idf"].items()}
-            # as parsed: [[label index, weight], ...] per feature (converting 40,000 lists would double the load)
-            self.weights: dict[str, list[list[float]]] = data["weights"]
+            self.features: dict[str, dict[str, str]] = data["features"]
             self.trained_on: dict[str, int] = dict(data.get("trained_on", {}))
         except (KeyError, TypeError, ValueError) as exc:
             raise TrainerError(f"{source}: 模型文件不完整({exc}) - 重新运行 scripts/train_reply_model.py") from exc
         self._index = {label: i for i, label in enumerate(self.labels)}
+        self._parsed: dict[str, tuple[float, tuple[tuple[int, float], ...]] | None] = {}
+
+    def _feature(self, view: str, gram: str) -> tuple[float, tuple[tuple[int, float], ...]] | None:
+        """(idf, ((label index, weight), ...)) of one feature, or None when the model does not know it."""
+        if gram in self._parsed:
+            return self._parsed[gram]
+        raw = self.features.get(view, {}).get(gram)
+        parsed = None
+        if raw is not None:
+            idf, _, pairs = raw.partition("|")
+            weights = tuple((int(i), float(w)) for i, w in (pair.split(":") for pair in pairs.split(",") if pair))
+            parsed = (float(idf), weights)
+        self._parsed[gram] = parsed
+        return parsed
 
     @classmethod
     def load(cls, path: str | Path = MODEL_PATH) -> ReplyModel:
@@ -90,9 +98,13 @@ class ReplyModel:
     def _vector(self, norm: Normalized) -> dict[str, float]:
         """TF-IDF per view (sublinear tf, L2 per view), as in training; unknown n-grams count for nothing."""
         vector: dict[str, float] = {}
-        for view, table in self.views.items():
+        for view in self.features:
             counts = Counter(g for g, _, _ in ngrams(norm, view))
-            values = {g: (1.0 + math.log(c)) * table.idf[g] for g, c in counts.items() if g in table.idf}
+            values = {}
+            for g, c in counts.items():
+                known = self._feature(view, g)
+                if known is not None:
+                    values[g] = (1.0 + math.log(c)) * known[0]
             length = math.sqrt(sum(v * v for v in values.values()))
             if length:
                 vector.update((g, v / length) for g, v in values.items())
@@ -102,7 +114,7 @@ class ReplyModel:
         """The probability of every label for this reply."""
         scores = list(self.intercepts)
         for feature, value in self._vector(norm).items():
-            for i, w in self.weights.get(feature, ()):
+            for i, w in self._parsed[feature][1]:
                 scores[i] += value * w
         return {label: _sigmoid(s) for label, s in zip(self.labels, scores, strict=True)}
 
@@ -110,9 +122,9 @@ class ReplyModel:
         """The stretch of one clause whose n-grams weigh most for ``label`` ([start, end) in ``norm``)."""
         i = self._index[label]
         vector = self._vector(norm)
-        weight = {f: w for f in vector for j, w in self.weights.get(f, ()) if j == i}
+        weight = {f: w for f in vector for j, w in self._parsed[f][1] if j == i}
         per_char = [0.0] * len(norm)
-        for view in self.views:
+        for view in self.features:
             grams = ngrams(norm, view)
             counts = Counter(g for g, _, _ in grams)
             for g, start, end in grams:

@@ -68,7 +68,7 @@ def train(rows: list[dict], labels: list[str]) -> dict:
     }
     matrix = hstack([v.fit_transform(normalized) for v in vectorizers.values()]).tocsr()
     features = [f for v in vectorizers.values() for f in v.get_feature_names_out()]
-    weights: dict[str, list[list[float]]] = {}
+    weights: dict[str, list[str]] = {}
     intercepts = []
     for i, label in enumerate(labels):
         y = np.array([label in r["categories"] or label in r["forbidden"] for r in rows])
@@ -77,20 +77,21 @@ def train(rows: list[dict], labels: list[str]) -> dict:
         intercepts.append(round(float(model.intercept_[0]), 5))
         for feature, w in zip(features, model.coef_[0], strict=True):
             if abs(w) >= MIN_WEIGHT:
-                weights.setdefault(feature, []).append([i, round(float(w), 4)])
-    used = set(weights)
+                weights.setdefault(feature, []).append(f"{i}:{round(float(w), 4):g}")
+    # one string per feature, "idf|label:weight,...": read only when a reply contains the feature
     return {
         "format": FORMAT_VERSION,
         "labels": labels,
         "intercepts": intercepts,
         "thresholds": THRESHOLDS,
-        "idf": {
+        "features": {
             view: {
-                f: round(float(idf), 5) for f, idf in zip(v.get_feature_names_out(), v.idf_, strict=True) if f in used
+                f: f"{round(float(idf), 5):g}|" + ",".join(weights[f])
+                for f, idf in zip(v.get_feature_names_out(), v.idf_, strict=True)
+                if f in weights
             }
             for view, v in vectorizers.items()
         },
-        "weights": weights,
     }
 
 
@@ -114,9 +115,8 @@ def main() -> int:
     payload = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
     with open(args.out, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as f:
         f.write(payload)  # mtime=0 and no name: the same data gives the same bytes
-    print(
-        f"{args.out}: {len(rows)} replies ({counts}), {len(data['weights'])} features, {args.out.stat().st_size} bytes"
-    )
+    features = sum(len(table) for table in data["features"].values())
+    print(f"{args.out}: {len(rows)} replies ({counts}), {features} features, {args.out.stat().st_size} bytes")
     return 0
 
 

@@ -149,7 +149,7 @@ def test_a_missing_or_broken_model_file_says_how_to_make_it(tmp_path) -> None:
         ReplyModel.load(broken)
     incomplete = tmp_path / "incomplete.json.gz"
     with gzip.open(incomplete, "wt", encoding="utf-8") as f:
-        json.dump({"format": 1, "labels": []}, f)
+        json.dump({"format": 2, "labels": []}, f)
     with pytest.raises(TrainerError, match="train_reply_model.py"):
         ReplyModel.load(incomplete)
 
