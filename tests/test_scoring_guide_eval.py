@@ -1,7 +1,7 @@
 """The guide measured: the tune and dev parts of the evaluation set must stay above a threshold (so a guide
 or scorer change that regresses fails CI), and the authors' own replies below must all come out right.
 
-The held-out parts (heldout, heldout2) are never used here: they are only for bench/scoring.py.
+The held-out parts (heldout, heldout2, heldout3) are never used here: they are only for bench/scoring.py.
 """
 
 from __future__ import annotations
@@ -17,6 +17,13 @@ DATA = Path(__file__).resolve().parent / "data"
 TUNE_F1_FLOOR = 0.97  # measured 1.00 on categories and forbidden when this test was written
 DEV_F1_FLOOR = 0.97  # measured 0.99 / 0.99 after tuning on it (0.87 / 0.87 before)
 DEV2_F1_FLOOR = 0.97  # measured 1.00 / 1.00 after tuning on it (0.86 / 0.97 before)
+# Fourth round (guide and reply model): measured after / before tuning, categories / forbidden.
+LATER_PARTS = [
+    ("dev3", 240, 0.94),  # 0.96 / 0.98 after (0.87 / 0.82 before)
+    ("dev4", 220, 0.96),  # 0.98 / 0.99 after (0.93 / 0.92 before)
+    ("dev5", 240, 0.97),  # 0.99 / 1.00 after (0.94 / 0.92 before)
+    ("dev6", 220, 0.95),  # 0.97 / 0.97 after (0.86 / 0.87 before)
+]
 
 # Replies written by the scorer's author from how hotline agents talk (not taken from the evaluation
 # set), labeled by the rules of tests/data/README.md: paraphrases, recognizer errors and traps the guide
@@ -1123,7 +1130,8 @@ def _f1(rows: list[dict], scorer: Scorer) -> tuple[float, float]:
 
 
 @pytest.mark.parametrize(
-    ("part", "lines", "floor"), [("tune", 262, TUNE_F1_FLOOR), ("dev", 298, DEV_F1_FLOOR), ("dev2", 205, DEV2_F1_FLOOR)]
+    ("part", "lines", "floor"),
+    [("tune", 262, TUNE_F1_FLOOR), ("dev", 298, DEV_F1_FLOOR), ("dev2", 205, DEV2_F1_FLOOR), *LATER_PARTS],
 )
 def test_tuning_part_meets_the_floor(scorer: Scorer, part: str, lines: int, floor: float) -> None:
     path = DATA / f"scoring_eval_{part}.jsonl"
