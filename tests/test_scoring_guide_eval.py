@@ -1103,6 +1103,13 @@ DEV_LINES: list[tuple[str, set[str], set[str]]] = [
     ("我之前请您稍等，是因为在查系统。", set(), set()),
     ("您的情况我都记下来了，明天一上班就交给承办法官。", {"commitment"}, set()),
     ("放心吧，这事我盯到底。", {"commitment"}, set()),
+    # call transfers: a hold only with a request to wait (README rule 6), never a promise
+    ("我帮您转接。", set(), set()),
+    ("好的，我给您转接立案庭。", set(), set()),
+    ("这个问题我帮您转接到执行局。", set(), set()),
+    ("我现在给您转接，接通以后您直接跟书记员说。", set(), set()),
+    ("我帮您转接过去，您稍等。", {"hold"}, set()),
+    ("先别挂，我给您转接。", {"hold"}, set()),
     # double negatives affirm; 覅 is 不要
     ("我并不是不理解您的难处。", {"empathy"}, set()),
     ("覅急，慢慢讲。", {"empathy"}, set()),
