@@ -34,9 +34,10 @@ NEGATORS = tuple(
 ADJACENT_NEGATORS = "不没未别勿"
 NEGATION_WINDOW = 6  # normalised characters before a match searched for a negator (same clause)
 # These reach over the whole clause, not just a few characters: 我不能保证法官今天一定回复您.
+WIDE_NEGATORS = ("不能保证", "无法保证", "没法保证", "不敢保证", "不保证", "保证不了", "不一定", "不见得")
 # After a verb, inside a gap: 登记不了工单 (cannot register a work order).
 INSIDE_NEGATORS = ("不了", "不成")
-WIDE_NEGATORS = ("不能保证", "无法保证", "没法保证", "不敢保证", "不保证", "保证不了", "不一定", "不见得")
+# A negated 把 reaches over its object to the verb, however long the object: 我不会把您的情况转告法官.
 _NEGATED_BA = re.compile("(不会|不能|不要|不用|不必|不想|不再|没有|没法|无法|别|没)(再|)(帮您|给您|替您|)把")
 # A contrast ends the reach of a negation: 我不能保证……但我会转告他.
 NEGATION_BARRIERS = ("但是", "但", "不过", "可是", "而是", "只是")
@@ -137,8 +138,8 @@ _WORD = re.compile(r"【([^【】()|…]*)】")
 
 _FULL_WIDTH_MARKUP = str.maketrans({"（": "(", "）": ")", "｜": "|", "＾": "^", "＄": "$"})
 CLAUSE_START = "^"
-SHORT_PHRASE = 3  # characters: a phrase this short is never split by punctuation
 CLAUSE_END = "$"
+SHORT_PHRASE = 3  # characters: a phrase this short is never split by punctuation
 
 
 def canonical_markup(source: str) -> str:
@@ -408,7 +409,6 @@ class Matcher:
                 clause_start = max(clause_start, pos + len(barrier))
         if any(text.find(neg, clause_start, hit.start) >= 0 for neg in WIDE_NEGATORS):
             return True
-        # a negated 把 reaches over its object to the verb: 我不会把您的情况转告法官
         if _NEGATED_BA.search(text, clause_start, hit.start):
             return True
         if len(hit.pattern.parts) > 1 or hit.fuzzy:

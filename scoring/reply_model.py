@@ -69,6 +69,8 @@ class ReplyModel:
             raise TrainerError(f"{source}: 模型文件不完整({exc}) - 重新运行 scripts/train_reply_model.py") from exc
         self._index = {label: i for i, label in enumerate(self.labels)}
         self._parsed: dict[str, tuple[float, tuple[tuple[int, float], ...]] | None] = {}
+        # the scorer asks for probabilities, then for the evidence of what it adds: one vector serves both
+        self._last: tuple[Normalized, dict[str, float]] | None = None
 
     def _feature(self, view: str, gram: str) -> tuple[float, tuple[tuple[int, float], ...]] | None:
         """(idf, ((label index, weight), ...)) of one feature, or None when the model does not know it."""
@@ -97,6 +99,8 @@ class ReplyModel:
 
     def _vector(self, norm: Normalized) -> dict[str, float]:
         """TF-IDF per view (sublinear tf, L2 per view), as in training; unknown n-grams count for nothing."""
+        if self._last is not None and self._last[0] is norm:
+            return self._last[1]
         vector: dict[str, float] = {}
         for view in self.features:
             counts = Counter(g for g, _, _ in ngrams(norm, view))
@@ -108,6 +112,7 @@ class ReplyModel:
             length = math.sqrt(sum(v * v for v in values.values()))
             if length:
                 vector.update((g, v / length) for g, v in values.items())
+        self._last = (norm, vector)
         return vector
 
     def probabilities(self, norm: Normalized) -> dict[str, float]:
