@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
-from scoring.normalize import Normalized, normalize
+from scoring.normalize import DIGITS, Normalized, normalize
 
 MAX_GAP = 10  # characters allowed between the parts of a 法官…名字 pattern
 FUZZY_MIN = 6  # literals this long may match with an insertion/deletion
@@ -34,7 +34,12 @@ NEGATORS = tuple(
 ADJACENT_NEGATORS = "不没未别勿"
 NEGATION_WINDOW = 6  # normalised characters before a match searched for a negator (same clause)
 # These reach over the whole clause, not just a few characters: 我不能保证法官今天一定回复您.
-WIDE_NEGATORS = ("不能保证", "无法保证", "没法保证", "不敢保证", "不保证", "保证不了", "不一定", "不见得")
+WIDE_NEGATORS = (
+    "不能保证", "无法保证", "没法保证", "不敢保证", "不保证", "保证不了", "不一定", "不见得",
+    # refusing to speak for someone else reaches over what follows: 我没法替法官答应您一定能改期
+    "没法替", "不能替", "不敢替", "没法答应", "不能答应", "不敢答应", "不敢说", "不能说", "没法说", "不好说",
+    "打不了包票", "不能打包票", "不敢打包票", "没法打包票", "没说", "我没说",
+)  # fmt: skip
 # After a verb, inside a gap: 登记不了工单 (cannot register a work order).
 INSIDE_NEGATORS = ("不了", "不成")
 # A negated 把 reaches over its object to the verb, however long the object: 我不会把您的情况转告法官.
@@ -180,9 +185,15 @@ def expand_words(source: str, words: dict[str, tuple[str, ...]] | None) -> str:
     return expanded
 
 
+_REGEX_ONLY = "?*+[]\\"  # regular-expression habits that mean nothing in a phrase (normalising drops them)
+
+
 def phrase_syntax_problem(source: str, words: dict[str, tuple[str, ...]] | None = None) -> str | None:
     """Why ``source`` is not a valid guide phrase, or None. Kept free of heavy imports for the validator."""
     source = canonical_markup(source)
+    regex_like = [c for c in _REGEX_ONLY if c in source]
+    if regex_like:
+        return f"{' '.join(regex_like)} 不是短语写法(这里不是正则表达式);可省略的部分写成 (的|),任意几个字写成 …"
     if CLAUSE_START in source[1:]:
         return "^ 只能写在短语的最前面(表示只在分句开头算)"
     if CLAUSE_END in source[:-1]:
@@ -255,15 +266,11 @@ def compile_literal(text: str) -> Pattern | None:
     return Pattern(text, (((Atom(norm.text, norm.py, norm.coarse),),),))
 
 
-def compile_loose(text: str) -> Pattern | None:
-    """Markup if it has any and parses (scenario authors may write 法官…名字), otherwise the literal text:
-    the parentheses of (2022)沪0105民初1234号 are part of a case number, not a choice."""
-    if not any(mark in text for mark in ("|", "｜", "…", "...", "【")):
-        return compile_literal(text)
-    try:
-        return compile_phrase(text)
-    except SyntaxProblem:
-        return compile_literal(text)
+def _splits_a_number(text: str, start: int, end: int) -> bool:
+    """A match that begins or ends with a figure must not cut a longer number in two."""
+    if text[start] in DIGITS and start > 0 and text[start - 1] in DIGITS:
+        return True
+    return text[end - 1] in DIGITS and end < len(text) and text[end] in DIGITS
 
 
 def _threshold(n: int) -> float:
@@ -303,6 +310,8 @@ class Matcher:
             if graded is not None and not crossing_ok:
                 if norm.clauses[m.start()] != norm.clauses[m.end() - 1]:
                     graded = None
+            if graded is not None and _splits_a_number(norm.text, m.start(), m.end()):
+                graded = None  # 五十元 is not inside 五百五十元, nor 12 inside 112
             if graded is not None and pattern.clause_start and m.start() > 0:
                 if norm.clauses[m.start() - 1] == norm.clauses[m.start()]:
                     graded = None

@@ -239,18 +239,22 @@ def _numbers(chars: list[Kept]) -> list[Kept]:
 def _numeral_value(run: list[str]) -> int | None:
     """二十四 -> 24, 一百零五 -> 105, 两千零二十二 -> 2022; None when it does not read as one number."""
     total, section, digit = 0, 0, None
+    last_unit, after_zero = 0, False
     for ch in run:
         if ch in _DIGIT_VALUE:
             if digit is not None and digit != 0 and _DIGIT_VALUE[ch] != 0:
                 return None  # 二三十: two digits in a row inside a unit numeral
             digit = _DIGIT_VALUE[ch]
+            after_zero = after_zero or digit == 0
         elif ch == "万":
             section += digit or 0
             total += (section or 1) * 10_000
-            section, digit = 0, None
+            section, digit, last_unit, after_zero = 0, None, 10_000, False
         else:
             section += (1 if digit is None else digit) * _UNITS[ch]
-            digit = None
+            digit, last_unit, after_zero = None, _UNITS[ch], False
+    if digit and last_unit >= 100 and not after_zero:
+        digit *= last_unit // 10  # spoken short form: 两千五 = 2500, 一万二 = 12000 (两千零五 = 2005)
     return total + section + (digit or 0)
 
 
@@ -291,6 +295,11 @@ class _Tables:
         if code is None:
             code = table[key] = chr(0xE000 + len(table))
         return code
+
+
+def py_code(ch: str) -> str:
+    """The toneless-pinyin code of one character (the character itself when it has no reading)."""
+    return _tables().py_code(ch)
 
 
 @lru_cache(maxsize=8192)

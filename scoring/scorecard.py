@@ -6,8 +6,9 @@ Rules (docs/scoring.md):
   response took longer than ``slow_after_s`` (15 s, the answering norm of GB/T 33358-2016; at most
   ``SLOW_DEDUCTION_CAP`` in all; pass ``slow_after_s=None`` for typed practice, where typing time is
   not response time), minus ``OVERTIME_DEDUCTION`` when the call ran past its time limit; 0..100.
-- ``passed`` = the call was completed, at least one turn was judged, no critical forbidden phrase
-  was used, and ``score >= PASS_SCORE``.
+- ``passed`` = the call was completed, at least one turn was judged, no critical forbidden phrase or
+  must-not breach, no fact left stated wrong (a contradiction counts unless a later turn of the call
+  states the same point right), and ``score >= PASS_SCORE``.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ class Scorecard:
     practise_next: list[str]
     reasons: list[Reason]
     critical: bool = False
+    contradictions: list[dict] = field(default_factory=list)  # [{turn, point, text, said, right, corrected}]
+    must_not: list[dict] = field(default_factory=list)  # [{id, text, suggest, severity, count}]
 
     def to_json(self) -> dict:
         return {
@@ -62,6 +65,8 @@ class Scorecard:
             "categories": self.categories,
             "forbidden": self.forbidden,
             "key_points": self.key_points,
+            "contradictions": self.contradictions,
+            "must_not": self.must_not,
             "turns": self.turns,
             "call_s": round(self.call_s, 1),
             "time_limit_s": self.time_limit_s,
@@ -102,6 +107,31 @@ def build_scorecard(
     forbidden = [dict(forbidden_info[fid], count=n) for fid, n in forbidden_count.items()]
     critical = any(t.score.critical for t in judged)
 
+    rule_count: Counter[str] = Counter()
+    rule_info: dict[str, dict] = {}
+    for t in judged:
+        for use in t.score.must_not:
+            rule_count[use.id] += 1
+            rule_info.setdefault(
+                use.id, {"id": use.id, "text": use.text, "suggest": use.suggest, "severity": use.severity}
+            )
+    must_not = [dict(rule_info[rid], count=n) for rid, n in rule_count.items()]
+    contradictions = []
+    for k, t in enumerate(judged):
+        for c in t.score.contradictions:
+            corrected = any(c.point in later.score.points_hit for later in judged[k + 1 :])
+            contradictions.append(
+                {
+                    "turn": t.turn_id,
+                    "point": c.point,
+                    "text": t.point_texts.get(c.point, c.point),
+                    "said": c.said,
+                    "right": c.right,
+                    "corrected": corrected,
+                }
+            )
+    wrong_facts = [c for c in contradictions if not c["corrected"]]
+
     covered = list(dict.fromkeys(p for t in judged for p in t.score.points_hit))
     asked = list(
         dict.fromkeys([p for t in judged for p in t.key_points] + [p for t in judged for p in t.score.points_missed])
@@ -134,12 +164,14 @@ def build_scorecard(
         reasons.append(Reason(-OVERTIME_DEDUCTION, f"通话 {call_s:.0f} 秒,超过时限 {time_limit_s:g} 秒"))
     score = round(max(0.0, min(100.0, mean - deduction)), 1)
 
-    passed = completed and bool(judged) and not critical and score >= PASS_SCORE
+    passed = completed and bool(judged) and not critical and not wrong_facts and score >= PASS_SCORE
     if critical:
-        reasons.append(Reason(0.0, "使用了严重禁语,本次通话不合格"))
+        reasons.append(Reason(0.0, "使用了严重禁语或说了严重违规的话,本次通话不合格"))
+    for c in wrong_facts:
+        reasons.append(Reason(0.0, f"「{c['text']}」说成了「{c['said']}」(正确的是「{c['right']}」)且没有更正,本次通话不合格"))
     if not completed:
         reasons.append(Reason(0.0, "通话没有完成,不判定合格"))
-    if completed and judged and not critical and score < PASS_SCORE:
+    if completed and judged and not critical and not wrong_facts and score < PASS_SCORE:
         reasons.append(Reason(0.0, f"总分低于 {PASS_SCORE:g} 分,不合格"))
 
     return Scorecard(
@@ -166,9 +198,13 @@ def build_scorecard(
             guide,
             slow_after_s,
             completed=completed,
+            contradictions=wrong_facts,
+            must_not=must_not,
         ),
         reasons=reasons,
         critical=critical,
+        contradictions=contradictions,
+        must_not=must_not,
     )
 
 
@@ -182,12 +218,19 @@ def practise_next(
     slow_after_s: float | None = SLOW_AFTER_S,
     *,
     completed: bool = True,
+    contradictions: Sequence[dict] = (),
+    must_not: Sequence[dict] = (),
 ) -> list[str]:
-    """Three short things to practise, most important first: forbidden phrases, missed categories, points, time."""
+    """Three short things to practise, most important first: wrong facts, must-not breaches, forbidden phrases,
+    missed categories, points, time."""
     rank = {"critical": 0, "major": 1, "minor": 2}
     items: list[str] = []
     if not completed:
         items.append("把这通电话完整地接完:练习中途结束了,再练一遍")
+    for c in contradictions:
+        items.append(f"说准事实:「{c['text']}」是「{c['right']}」,不是「{c['said']}」;没把握时先查询再回答")
+    for m in sorted(must_not, key=lambda m: (rank.get(m["severity"], 1), -m["count"], m["id"])):
+        items.append(f"不要{m['text']},改说「{m['suggest']}」")
     for f in sorted(forbidden, key=lambda f: (rank.get(f["severity"], 1), -f["count"], f["id"])):
         items.append(f"改掉禁语「{f['phrase']}」,改说「{f['suggest']}」")
     misses = sorted(

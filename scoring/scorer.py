@@ -25,20 +25,24 @@ from functools import lru_cache
 from pathlib import Path
 
 from scoring.guide import GUIDE_PATH, Category, Forbidden, Guide, load_guide
-from scoring.matcher import NEGATION_BARRIERS, Hit, Matcher, Pattern, compile_literal, compile_loose
+from scoring.matcher import NEGATION_BARRIERS, Hit, Matcher, Pattern, SyntaxProblem, compile_literal
 from scoring.matcher import compile_phrase as _compile_phrase
 from scoring.normalize import Normalized, is_cjk, normalize
 from scoring.reply_model import MODEL_PATH, ReplyModel
 from scoring.types import (
     CategoryMatch,
+    Contradiction,
     ForbiddenUse,
+    KeyPoint,
+    MustNot,
+    MustNotUse,
     PointMatch,
     Reason,
     ReplyAnalysis,
     Suggestion,
     TurnScore,
 )
-from simulator.scenario import KeyPoint
+from scoring.values import ValueFinder, ValueRule, judge_mentions
 
 # Points taken off a turn for each forbidden phrase, by severity. A critical one also fails the call.
 PENALTY = {"minor": 10.0, "major": 25.0, "critical": 50.0}
@@ -108,6 +112,7 @@ class Scorer:
         )
         self._reported_speech = tuple(compile_phrase(p) for p in guide.reported_speech)
         self._point_patterns: dict[str, Pattern | None] = {}
+        self._value_finders: dict[ValueRule, ValueFinder] = {}
         for pattern in self._all_patterns():  # compile every regex now, not on the first reply
             pattern.regex  # noqa: B018
 
@@ -136,8 +141,15 @@ class Scorer:
         return _default_scorer()
 
     # ------------------------------------------------------------------ analysis
-    def analyze(self, text: str, expect: Sequence[str] = (), key_points: Sequence[KeyPoint] = ()) -> ReplyAnalysis:
-        """What the reply does: categories, forbidden phrases, key points, suggestions for misses."""
+    def analyze(
+        self,
+        text: str,
+        expect: Sequence[str] = (),
+        key_points: Sequence[KeyPoint] = (),
+        must_not: Sequence[MustNot] = (),
+    ) -> ReplyAnalysis:
+        """What the reply does: categories, forbidden phrases, key points and the facts it states (right or
+        contradicted), the scenario's must-not rules it breaks, suggestions for misses."""
         text = text if isinstance(text, str) else str(text)
         norm = normalize(text)
         why = why_not_judgeable(norm)
@@ -150,7 +162,7 @@ class Scorer:
         guarded: set[str] = set()  # labels whose words the guide found but its guards turned down
         found = []
         for c in self._forbidden:
-            hit, seen = self._forbidden_hit(matcher, c, quotes)
+            hit, seen = self._forbidden_hit(matcher, c, quotes, shields)
             if hit:
                 found.append((hit, c.forbidden))
             elif seen:
@@ -167,12 +179,19 @@ class Scorer:
                 ForbiddenUse(f.id, f.phrase, norm.span(hit.start, hit.end), f.instead, f.severity)
             )
         analysis.forbidden.sort(key=lambda f: f.span)
+        breaches = self._must_not_hits(matcher, must_not, shields, quotes)
+        for rule, hit in breaches:
+            analysis.must_not.append(
+                MustNotUse(rule.id, rule.text, norm.span(hit.start, hit.end), rule.suggest, rule.severity)
+            )
+        blocked = forbidden_hits + [hit for _, hit in breaches]
         for compiled in self._categories:
             hits, seen = self._category_hits(matcher, compiled, shields)
             # words inside quotation marks are someone else's (法官跟您说“稍等一下”): not the agent's act
             hits = [h for h in hits if not any(quotes.marked[h.start : h.end])]
-            # words that are part of a forbidden phrase do not also earn a category (案号你自己查一下)
-            hits = [h for h in hits if not any(h.start < f.end and f.start < h.end for f in forbidden_hits)]
+            # words that are part of a forbidden phrase or a must-not breach do not also earn a category
+            # (案号你自己查一下; 钱下个月一定退给您 is no commitment)
+            hits = [h for h in hits if not any(h.start < f.end and f.start < h.end for f in blocked)]
             if hits:
                 analysis.categories.append(compiled.category.id)
                 analysis.matches.extend(
@@ -184,9 +203,7 @@ class Scorer:
             self._add_model_labels(norm, analysis, guarded)
         analysis.matches.sort(key=lambda m: (m.span, m.category))
         for point in key_points:
-            hit = self._point_hit(matcher, point, shields)
-            if hit:
-                analysis.points.append(PointMatch(point.id, norm.span(hit.start, hit.end), hit.phrase))
+            self._judge_point(matcher, point, shields, quotes, analysis)
         for cid in dict.fromkeys(expect):
             if cid not in analysis.categories and cid in self.guide.categories:
                 analysis.suggestions.append(Suggestion(cid, self.guide.categories[cid].standard))
@@ -231,12 +248,14 @@ class Scorer:
         return _non_overlapping(hits), bool(found)
 
     def _forbidden_hit(
-        self, matcher: Matcher, compiled: _CompiledForbidden, quotes: _Quotes
+        self, matcher: Matcher, compiled: _CompiledForbidden, quotes: _Quotes, shields
     ) -> tuple[Hit | None, bool]:
         """The forbidden phrase's best hit that survives the allow-lists, and whether its words were found."""
         hits = [h for p in compiled.patterns for h in matcher.find(p)]
         if not hits:
             return None, False
+        if compiled.forbidden.negatable:
+            hits = [h for h in hits if not matcher.negated(h, shields)]
         text = matcher.norm.text
         hits = [h for h in hits if not _DOUBLE_NEGATIVE.search(text[max(0, h.start - 5) : h.start])]
         hits = [h for h in hits if not quotes.covers(h)]
@@ -248,27 +267,78 @@ class Scorer:
         best = _non_overlapping(hits)
         return (best[0] if best else None), True
 
-    def _point_hit(self, matcher: Matcher, point: KeyPoint, shields) -> Hit | None:
+    def _judge_point(self, matcher: Matcher, point: KeyPoint, shields, quotes: _Quotes, analysis) -> None:
+        """Credit the point (a phrase of ``any``, or the drawn value stated), or record the wrong value stated
+        instead; a contradiction always wins over a phrase."""
+        norm = matcher.norm
+        if point.value:
+            rule = ValueRule(point.value, point.others, point.elsewhere)
+            finder = self._value_finders.get(rule)
+            if finder is None:
+                finder = self._value_finders[rule] = ValueFinder(rule)
+            stated, wrong = judge_mentions(finder, norm)
+            if wrong:
+                for mention in wrong:
+                    span = norm.span(mention.start, mention.end)
+                    analysis.contradictions.append(Contradiction(point.id, mention.said, point.value, span))
+                return
+            if stated:
+                mention = next(m for m in finder.mentions(norm) if m.right and m.affirmed)
+                analysis.points.append(PointMatch(point.id, norm.span(mention.start, mention.end), point.value))
+                return
         for phrase in point.any:
-            pattern = self._point_patterns.get(phrase)
-            if pattern is None and phrase not in self._point_patterns:
-                pattern = self._point_patterns[phrase] = compile_loose(phrase)
+            pattern = self._phrase(phrase)
             if pattern is None:
                 continue
             for hit in matcher.find(pattern):
-                if not matcher.negated(hit, shields):
-                    return hit
-        return None
+                if not matcher.negated(hit, shields) and not any(quotes.marked[hit.start : hit.end]):
+                    analysis.points.append(PointMatch(point.id, norm.span(hit.start, hit.end), hit.phrase))
+                    return
+
+    def _must_not_hits(
+        self, matcher: Matcher, rules: Sequence[MustNot], shields, quotes: _Quotes
+    ) -> list[tuple[MustNot, Hit]]:
+        """The first hit of each must-not rule that is the agent's own and not negated (我们不能说您肯定能赢)."""
+        out = []
+        for rule in rules:
+            for phrase in rule.any:
+                pattern = self._phrase(phrase)
+                hit = None
+                if pattern is not None:
+                    hit = next(
+                        (h for h in matcher.find(pattern) if not matcher.negated(h, shields) and not quotes.covers(h)),
+                        None,
+                    )
+                if hit is not None:
+                    out.append((rule, hit))
+                    break
+        return out
+
+    def _phrase(self, phrase: str) -> Pattern | None:
+        """A scenario phrase (key point or must-not) compiled once with the guide's word groups. A phrase with no
+        choice, gap or word group is taken literally, so a long one keeps its tolerance for an inserted 年; the
+        validator has checked the markup of the others."""
+        if phrase not in self._point_patterns:
+            pattern = None
+            if any(mark in phrase for mark in _MARKUP):  # else literal: (2022)沪0105民初1234号 is no choice
+                try:
+                    pattern = _compile_phrase(phrase, words=self.guide.words)
+                except SyntaxProblem:
+                    pattern = None
+            self._point_patterns[phrase] = pattern or compile_literal(phrase)
+        return self._point_patterns[phrase]
 
     # ------------------------------------------------------------------ scoring
     def score_turn(
         self, analysis: ReplyAnalysis, expect: Sequence[str] = (), key_points: Sequence[KeyPoint] = ()
     ) -> TurnScore:
-        """0-100: the expected categories (by guide weight) and key points met, minus forbidden phrases.
+        """0-100: the expected categories (by guide weight) and key points met, minus forbidden phrases and
+        must-not breaches, halved for each fact stated wrong.
 
-        Each expected item is worth ``100 * weight / total weight``; each forbidden phrase costs
-        ``PENALTY[severity]``. With nothing expected a turn starts from 100. Every gain and loss is a
-        ``Reason``; the reasons add up to the score before it is clamped to 0..100.
+        Each expected item is worth ``100 * weight / total weight``; each forbidden phrase or must-not breach
+        costs ``PENALTY[severity]`` (one stretch of words is charged once, at its most severe); each
+        contradiction misses its point and then halves what is left. With nothing expected a turn starts from
+        100. Every gain and loss is a ``Reason``; the reasons add up to the score before it is clamped to 0..100.
         """
         expect = list(dict.fromkeys(expect))
         categories = self.guide.categories
@@ -296,18 +366,24 @@ class Scorer:
                 hint = categories[cid].standard if cid in categories else ""
                 result.reasons.append(Reason(0.0, f"缺少「{title}」,本项 {share:g} 分未得;可以说:{hint}"))
         covered = {p.id: p for p in analysis.points}
+        wrong = {c.point: c for c in analysis.contradictions}
         for point in key_points:
             share = round(100.0 * POINT_WEIGHT / total, 1)
             if point.id in covered:
                 result.points_hit.append(point.id)
                 gained += share
                 result.reasons.append(Reason(share, f"问到/说到要点「{point.text}」"))
+            elif point.id in wrong:
+                result.points_missed.append(point.id)
+                result.reasons.append(Reason(0.0, f"要点「{point.text}」说错了,本项 {share:g} 分未得"))
             else:
                 result.points_missed.append(point.id)
-                example = f",例如说到「{point.any[0]}」" if point.any else ""
+                example = point.value or (point.any[0] if point.any else "")
+                example = f",例如说到「{example}」" if example else ""
                 result.reasons.append(Reason(0.0, f"漏了要点「{point.text}」,本项 {share:g} 分未得{example}"))
         if total and not result.missed and not result.points_missed:
             gained = 100.0  # rounding of the shares must not cost a perfect reply a point
+        charged: list[tuple[tuple[int, int], float]] = []  # spans already penalised, so one stretch costs once
         for use in analysis.forbidden:
             penalty = PENALTY.get(use.severity, PENALTY["major"])
             result.forbidden.append(use)
@@ -317,6 +393,28 @@ class Scorer:
             what = f"禁语「{use.phrase}」" if use.source == "guide" else f"类似禁语「{use.phrase}」的说法「{said}」(模型判断)"
             result.reasons.append(Reason(-penalty, f"使用{what}{note};应改说:{use.suggest}"))
             gained -= penalty
+            charged.append((use.span, penalty))
+        for use in analysis.must_not:
+            penalty = PENALTY.get(use.severity, PENALTY["major"])
+            already = max((p for span, p in charged if span[0] < use.span[1] and use.span[0] < span[1]), default=0.0)
+            penalty = max(0.0, penalty - already)
+            result.must_not.append(use)
+            result.critical = result.critical or use.severity == "critical"
+            note = ",属于严重违规,本次通话不合格" if use.severity == "critical" else ""
+            said = analysis.text[use.span[0] : use.span[1]]
+            result.reasons.append(
+                Reason(-penalty or 0.0, f"说了本场景不能说的话「{said}」({use.text}){note};应改说:{use.suggest}")
+            )
+            gained -= penalty
+            charged.append((use.span, penalty))
+        for c in analysis.contradictions:
+            result.contradictions.append(c)
+            cut = round(max(0.0, gained) / 2, 1)
+            title = next((p.text for p in key_points if p.id == c.point), c.point)
+            result.reasons.append(
+                Reason(-cut, f"说错了事实「{title}」:说成了「{c.said}」,正确的是「{c.right}」,本轮得分减半")
+            )
+            gained -= cut
         result.score = round(min(100.0, max(0.0, gained)), 1)
         return result
 
@@ -387,6 +485,7 @@ def _quotes(matcher: Matcher, reported_speech: Sequence[Pattern]) -> _Quotes:
     return _Quotes(marked, reported)
 
 
+_MARKUP = ("|", "｜", "…", "...", "【")
 OTHER_ACTOR_REACH = 10  # characters from an other_actor phrase to the act it hands to someone else
 # The agent taking the act back after an other_actor phrase: 您需要的材料我会转给法官.
 _SELF = re.compile(r"我|咱|这边")

@@ -6,6 +6,31 @@ from dataclasses import asdict, dataclass, field
 
 
 @dataclass(frozen=True)
+class KeyPoint:
+    """A scenario fact the reply should ask for or convey. Met when one of ``any`` matches, or when the reply
+    states ``value``, the value drawn for the scenario variable ``variable`` (``value: right_room`` in YAML)."""
+
+    id: str
+    text: str
+    any: tuple[str, ...] = ()
+    variable: str = ""  # the variable whose drawn value states this point ("" for a phrase-only point)
+    value: str = ""  # that value in this call (filled in when the call draws its variables)
+    others: tuple[str, ...] = ()  # the variable's other values: saying one of them instead is a contradiction
+    elsewhere: tuple[str, ...] = ()  # the call's other drawn values (the caller's wrong room is not this fact)
+
+
+@dataclass(frozen=True)
+class MustNot:
+    """What the agent must never say in a scenario (or one turn of it): any phrase of ``any`` is a breach."""
+
+    id: str
+    text: str
+    any: tuple[str, ...]
+    severity: str = "major"  # minor | major | critical, as the guide's forbidden phrases
+    suggest: str = ""  # what to say instead
+
+
+@dataclass(frozen=True)
 class CategoryMatch:
     category: str
     span: tuple[int, int]
@@ -31,6 +56,25 @@ class PointMatch:
 
 
 @dataclass(frozen=True)
+class Contradiction:
+    """A drawn fact stated wrong: the reply said ``said`` where the right value is ``right``."""
+
+    point: str
+    said: str
+    right: str
+    span: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class MustNotUse:
+    id: str
+    text: str  # what the rule forbids (对案件结果作判断)
+    span: tuple[int, int]
+    suggest: str
+    severity: str
+
+
+@dataclass(frozen=True)
 class Suggestion:
     category: str
     phrase: str  # the nearest standard phrase for a category the turn expected but the reply missed
@@ -46,6 +90,8 @@ class ReplyAnalysis:
     suggestions: list[Suggestion] = field(default_factory=list)
     judgeable: bool = True  # False: empty or garbled; ask the trainee to repeat, do not score
     why_not_judgeable: str = ""
+    contradictions: list[Contradiction] = field(default_factory=list)  # drawn facts stated wrong
+    must_not: list[MustNotUse] = field(default_factory=list)  # the scenario's must-not rules broken
 
     def to_json(self) -> dict:
         """The ``score-reply --json`` object (fields fixed by the issue)."""
@@ -68,8 +114,20 @@ class ReplyAnalysis:
             ],
             "suggestions": [asdict(s) for s in self.suggestions],
             "points": [{"id": p.id, "span": list(p.span), "phrase": p.phrase} for p in self.points],
+            "contradictions": [contradiction_json(c) for c in self.contradictions],
+            "must_not": [must_not_json(m) for m in self.must_not],
             "judgeable": self.judgeable,
         }
+
+
+def contradiction_json(c: Contradiction) -> dict:
+    """One contradiction as every ``--json`` shows it."""
+    return {"point": c.point, "said": c.said, "right": c.right, "span": list(c.span)}
+
+
+def must_not_json(m: MustNotUse) -> dict:
+    """One must-not breach as every ``--json`` shows it."""
+    return {"id": m.id, "span": list(m.span), "text": m.text, "suggest": m.suggest, "severity": m.severity}
 
 
 @dataclass(frozen=True)
@@ -88,5 +146,7 @@ class TurnScore:
     points_hit: list[str] = field(default_factory=list)
     points_missed: list[str] = field(default_factory=list)
     forbidden: list[ForbiddenUse] = field(default_factory=list)
-    critical: bool = False  # a critical forbidden phrase: the call fails
+    contradictions: list[Contradiction] = field(default_factory=list)
+    must_not: list[MustNotUse] = field(default_factory=list)
+    critical: bool = False  # a critical forbidden phrase or must-not breach: the call fails
     reasons: list[Reason] = field(default_factory=list)

@@ -35,6 +35,8 @@ class TurnRecord:
     forbidden: list[dict] = field(default_factory=list)  # ForbiddenUse as dicts
     points_hit: list[str] = field(default_factory=list)
     points_missed: list[str] = field(default_factory=list)
+    contradictions: list[dict] = field(default_factory=list)  # [{"point", "said", "right", "span"}]
+    must_not: list[dict] = field(default_factory=list)  # [{"id", "span", "text", "suggest", "severity"}]
     score: float | None = None  # None when asked to repeat
     reasons: list[dict] = field(default_factory=list)  # [{"delta": -10, "why": "..."}]
     analysis: dict = field(default_factory=dict)  # ReplyAnalysis.to_json()

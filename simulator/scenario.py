@@ -6,6 +6,8 @@ import random
 import re
 from dataclasses import dataclass, field
 
+from scoring.types import KeyPoint, MustNot
+
 END = "end"
 MOODS = ("calm", "anxious", "distressed", "angry")
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -27,15 +29,6 @@ class Caller:
     persona: str
     mood: str = "calm"
     voice: Voice = field(default_factory=Voice)
-
-
-@dataclass(frozen=True)
-class KeyPoint:
-    """A scenario fact the reply should ask for or convey; met when any phrase matches."""
-
-    id: str
-    text: str
-    any: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -65,6 +58,7 @@ class Turn:
     key_points: tuple[KeyPoint, ...] = ()
     next: tuple[Branch, ...] = ()
     hint: str = ""  # shown to the trainee in mentor mode after a weak reply
+    must_not: tuple[MustNot, ...] = ()  # what the agent must never say at this turn (beside the scenario's)
 
 
 @dataclass(frozen=True)
@@ -76,6 +70,7 @@ class Example:
     score: tuple[float, float]
     path: tuple[str, ...] = ()  # the turn ids the run should visit, if the author states them
     seed: int = 0
+    passed: bool | None = None  # whether the call should pass, if the author states it (a wrong fact must fail)
 
 
 @dataclass(frozen=True)
@@ -93,13 +88,44 @@ class Scenario:
     variables: dict[str, tuple[str, ...]] = field(default_factory=dict)
     examples: tuple[Example, ...] = ()
     tags: tuple[str, ...] = ()
+    must_not: tuple[MustNot, ...] = ()  # what the agent must never say anywhere in this call
+    linked: tuple[tuple[str, ...], ...] = ()  # variables drawn together: the same position in each list
     source: str = ""  # file the scenario was loaded from
     content_hash: str = ""  # sha256 of the file's bytes: history records which version was practised
 
     def draw(self, seed: int | None = None) -> dict[str, str]:
         """One value per variable; the same seed always draws the same values."""
         rng = random.Random(seed)
-        return {name: rng.choice(values) for name, values in sorted(self.variables.items())}
+        drawn = {name: rng.choice(values) for name, values in sorted(self.variables.items())}
+        for group in self.linked:  # 三万块 goes with 五百五十元: one position for the whole group
+            position = self.variables[group[0]].index(drawn[group[0]])
+            for name in group[1:]:
+                drawn[name] = self.variables[name][position]
+        return drawn
+
+    def point_for_call(self, point: KeyPoint, values: dict[str, str]) -> KeyPoint:
+        """A turn's key point with this call's values put in: placeholders filled, and for a ``value`` point
+        the drawn value, the variable's other values and the call's other drawn values."""
+        filled = KeyPoint(point.id, fill(point.text, values), tuple(fill(a, values) for a in point.any))
+        if not point.variable or point.variable not in values:
+            return filled
+        right = values[point.variable]
+        return KeyPoint(
+            filled.id,
+            filled.text,
+            filled.any,
+            point.variable,
+            right,
+            tuple(v for v in self.variables.get(point.variable, ()) if v != right),
+            tuple(v for k, v in sorted(values.items()) if k != point.variable and v != right),
+        )
+
+    def rules_for_turn(self, turn: Turn, values: dict[str, str]) -> tuple[MustNot, ...]:
+        """The scenario's and the turn's must-not rules, placeholders filled."""
+        return tuple(
+            MustNot(m.id, fill(m.text, values), tuple(fill(a, values) for a in m.any), m.severity, fill(m.suggest, values))
+            for m in self.must_not + turn.must_not
+        )
 
     def successors(self, turn_id: str) -> list[str]:
         return [b.goto for b in self.turns[turn_id].next]

@@ -33,7 +33,7 @@ from simulator.record import (
     CallSink,
     TurnRecord,
 )
-from simulator.scenario import END, PLACEHOLDER, Condition, KeyPoint, Scenario, Turn, fill
+from simulator.scenario import END, PLACEHOLDER, Condition, Scenario, Turn, fill
 
 if TYPE_CHECKING:
     from scoring.scorecard import Scorecard
@@ -133,16 +133,42 @@ def condition_holds(when: Condition | None, analysis: ReplyAnalysis, score: Turn
     return all(checks)
 
 
+@dataclass(frozen=True)
+class TurnRules:
+    """What one turn of one call judges a reply by: its categories, its key points with this call's values,
+    and the scenario's and the turn's must-not rules."""
+
+    expect: tuple[str, ...]
+    points: tuple
+    must_not: tuple
+
+    @classmethod
+    def of(cls, scenario: Scenario, turn: Turn, values: dict[str, str]) -> TurnRules:
+        points = tuple(scenario.point_for_call(p, values) for p in turn.key_points)
+        return cls(turn.expect, points, scenario.rules_for_turn(turn, values))
+
+    def judge(self, scorer: Scorer, reply: str) -> tuple[ReplyAnalysis, TurnScore]:
+        analysis = scorer.analyze(reply, self.expect, self.points, self.must_not)
+        return analysis, scorer.score_turn(analysis, self.expect, self.points)
+
+
+def judge_reply(
+    scenario: Scenario, turn_id: str, reply: str, scorer: Scorer, values: dict[str, str] | None = None, seed: int = 0
+) -> tuple[ReplyAnalysis, TurnScore, str]:
+    """One reply at one turn, out of a call: the analysis, the turn score and the branch it would take.
+    ``values`` fix some variables (the rest are drawn with ``seed``); ``{变量}`` in the reply are filled."""
+    drawn = {**scenario.draw(seed), **(values or {})}
+    turn = scenario.turns[turn_id]
+    analysis, score = TurnRules.of(scenario, turn, drawn).judge(scorer, fill(reply, drawn))
+    return analysis, score, next_turn(turn, analysis, score)
+
+
 def next_turn(turn: Turn, analysis: ReplyAnalysis, score: TurnScore) -> str:
     """The first branch whose condition holds (the validator guarantees a fallback)."""
     for branch in turn.next:
         if condition_holds(branch.when, analysis, score):
             return branch.goto
     return END
-
-
-def filled_points(turn: Turn, values: dict[str, str]) -> list[KeyPoint]:
-    return [KeyPoint(p.id, fill(p.text, values), tuple(fill(a, values) for a in p.any)) for p in turn.key_points]
 
 
 class Session:
@@ -218,7 +244,7 @@ class Session:
         """Speak the caller's line, take replies until one is scored; return the next turn id, or why to stop."""
         line = fill(turn.say, self.values)
         self._speak(line)
-        points = filled_points(turn, self.values)
+        rules = TurnRules.of(self.scenario, turn, self.values)
         repeats = 0
         retry_of: int | None = None
         while True:
@@ -231,7 +257,7 @@ class Session:
             response_s = round(self.clock() - asked_at, 3)
             if heard.source == "scripted":  # scripted replies may name drawn values: 您找的是{judge}
                 heard.text = fill(heard.text, self.values)
-            analysis = self.scorer.analyze(heard.text, turn.expect, points)
+            analysis = self.scorer.analyze(heard.text, rules.expect, rules.points, rules.must_not)
             unsure = heard.confidence is not None and heard.confidence < self.options.min_confidence
             if (not analysis.judgeable or unsure) and repeats < self.options.max_repeats:
                 repeats += 1
@@ -239,7 +265,7 @@ class Session:
                 self._record(turn, line, heard, response_s, analysis, None, asked_repeat=True, why=why)
                 self.ui.ask_repeat(f"{why}: 请再说一遍。")
                 continue
-            score = self.scorer.score_turn(analysis, turn.expect, points)
+            score = self.scorer.score_turn(analysis, rules.expect, rules.points)
             goto = next_turn(turn, analysis, score)
             record = self._record(turn, line, heard, response_s, analysis, score, goto=goto, retry_of=retry_of)
             if self.options.exam:
@@ -299,6 +325,8 @@ class Session:
             record.points_hit = list(score.points_hit)
             record.points_missed = list(score.points_missed)
             record.forbidden = record.analysis["forbidden"]
+            record.contradictions = record.analysis["contradictions"]
+            record.must_not = record.analysis["must_not"]
             record.reasons = [{"delta": r.delta, "why": r.why} for r in score.reasons]
         elif why:
             record.reasons = [{"delta": 0, "why": f"{why}, 请学员重说, 不扣分"}]
@@ -416,6 +444,8 @@ def play_examples(scenario: Scenario, scorer: Scorer | None = None) -> list[dict
             why = f"得分 {score:.0f} 不在 {low:g}-{high:g} 之间"
         elif example.path and path != [p for p in example.path if p != END]:
             why = f"路径 {' → '.join(path)} 与预期 {' → '.join(example.path)} 不同"
+        elif example.passed is not None and session.scorecard and session.scorecard.passed != example.passed:
+            why = "通话判定为" + ("合格" if session.scorecard.passed else "不合格") + ", 与预期不同"
         elif session.call.end_reason == REPLIES_EXHAUSTED:
             why = f"回答不够: 在轮次 {session.call.turns[-1].turn_id if session.call.turns else scenario.start} 之后没有回答了"
         elif unused:

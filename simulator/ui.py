@@ -42,6 +42,8 @@ def highlight_reply(text: str, analysis: dict) -> str:
 
     marks: list[tuple[int, int, str]] = []
     marks += [(f["span"][0], f["span"][1], "bold red") for f in analysis.get("forbidden", [])]
+    marks += [(m["span"][0], m["span"][1], "bold red") for m in analysis.get("must_not", [])]
+    marks += [(c["span"][0], c["span"][1], "bold red underline") for c in analysis.get("contradictions", [])]
     marks += [(m["span"][0], m["span"][1], "bold green") for m in analysis.get("matches", [])]
     marks += [(p["span"][0], p["span"][1], "underline") for p in analysis.get("points", [])]
     styles: list[str | None] = [None] * len(text)
@@ -94,6 +96,7 @@ class RichUI:
         self.console.print(f"[yellow]☎ {reason}[/]")
 
     def feedback(self, turn: Turn, record: TurnRecord, analysis: ReplyAnalysis, score: TurnScore) -> None:
+        from rich.markup import escape
         from rich.panel import Panel
 
         data = record.analysis
@@ -109,10 +112,20 @@ class RichUI:
         for f in analysis.forbidden:
             how = "  [dim](模型判断,说法与此禁语相近)[/]" if f.source == "model" else ""
             lines.append(f"[bold red]✗ 服务禁语「{f.phrase}」[/]{how}  应改说: 「{f.suggest}」")
+        for m in score.must_not:
+            said = escape(record.reply[m.span[0] : m.span[1]])
+            lines.append(f"[bold red]✗ 不能说「{said}」({escape(m.text)})[/]  应改说: 「{escape(m.suggest)}」")
+        wrong = {c.point for c in score.contradictions}
+        for c in score.contradictions:
+            lines.append(
+                f"[bold red]✗ 说错了 {escape(_point_text(turn, c.point))}: 您说「{escape(c.said)}」,"
+                f" 正确的是「{escape(c.right)}」[/]"
+            )
         for pid in score.points_hit:
             lines.append(f"[green]✓ 要点 {_point_text(turn, pid)}[/]")
         for pid in score.points_missed:
-            lines.append(f"[red]✗ 要点 {_point_text(turn, pid)}[/]")
+            if pid not in wrong:
+                lines.append(f"[red]✗ 要点 {_point_text(turn, pid)}[/]")
         if record.speech:
             from simulator.engines.speech_metrics import notes
 
@@ -158,6 +171,7 @@ def _point_text(turn: Turn, pid: str) -> str:
 def scorecard_panel(card: dict, call: CallRecord, hidden: list[str], point_texts: dict[str, str] | None = None):
     """The end-of-call scorecard as one rich renderable (also used by history views)."""
     from rich.console import Group
+    from rich.markup import escape
     from rich.panel import Panel
     from rich.table import Table
 
@@ -180,6 +194,16 @@ def scorecard_panel(card: dict, call: CallRecord, hidden: list[str], point_texts
         parts.append(table)
     for f in card.get("forbidden", []):
         parts.append(f"[bold red]服务禁语「{f.get('phrase')}」× {f.get('count', 1)}[/]  应改说: 「{f.get('suggest')}」")
+    for m in card.get("must_not", []):
+        parts.append(
+            f"[bold red]不能说的话: {escape(m.get('text', ''))} × {m.get('count', 1)}[/]  应改说: 「{escape(m.get('suggest', ''))}」"
+        )
+    for c in card.get("contradictions", []):
+        fixed = "  [dim](后来已更正)[/]" if c.get("corrected") else ""
+        parts.append(
+            f"[bold red]说错了事实: {escape(c.get('text', ''))} 说成了「{escape(c.get('said', ''))}」,"
+            f" 正确的是「{escape(c.get('right', ''))}」[/]{fixed}"
+        )
     points = card.get("key_points", {})
     texts = point_texts or {}
     if points.get("covered") or points.get("missed"):

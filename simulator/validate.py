@@ -25,6 +25,7 @@ from simulator.scenario import (
     Condition,
     Example,
     KeyPoint,
+    MustNot,
     Scenario,
     Turn,
     Voice,
@@ -38,16 +39,18 @@ VARIANT = re.compile(r"^(?:[fm][1-9]|[a-z][a-z0-9_-]{0,30})$")
 
 TOP_KEYS = {
     "id", "title", "service", "difficulty", "time_limit_s", "brief", "hidden", "caller",
-    "variables", "start", "turns", "examples", "tags", "author", "notes",
+    "variables", "start", "turns", "examples", "tags", "author", "notes", "must_not", "linked",
 }  # fmt: skip
 REQUIRED_TOP = ("id", "title", "service", "difficulty", "time_limit_s", "brief", "caller", "start", "turns")
 CALLER_KEYS = {"name", "persona", "mood", "voice"}
 VOICE_KEYS = {"variant", "rate", "pitch", "volume"}
-TURN_KEYS = {"say", "expect", "key_points", "next", "hint"}
-POINT_KEYS = {"id", "text", "any"}
+TURN_KEYS = {"say", "expect", "key_points", "next", "hint", "must_not"}
+POINT_KEYS = {"id", "text", "any", "value"}
+MUST_NOT_KEYS = {"id", "text", "any", "severity", "suggest"}
+SEVERITIES = ("minor", "major", "critical")  # as the guide's forbidden phrases (scoring/guide.py)
 BRANCH_KEYS = {"if", "goto"}
 CONDITION_KEYS = {"hit", "missed", "point", "missed_point", "forbidden", "score_below", "score_at_least"}
-EXAMPLE_KEYS = {"name", "replies", "score", "path", "seed"}
+EXAMPLE_KEYS = {"name", "replies", "score", "path", "seed", "passed"}
 
 
 def did_you_mean(key: str, known: Iterable[str]) -> str:
@@ -60,11 +63,13 @@ def did_you_mean(key: str, known: Iterable[str]) -> str:
 class _Checker:
     """Collects problems for one scenario document while building its dataclasses."""
 
-    def __init__(self, doc: Document, categories: set[str] | None):
+    def __init__(self, doc: Document, categories: set[str] | None, words: dict[str, tuple[str, ...]] | None = None):
         self.doc = doc
         self.categories = categories  # None when the guide itself failed to load
+        self.words = words or {}  # the guide's word groups, usable as 【名称】 in scenario phrases
         self.problems: list[Problem] = []
         self.placeholders: list[tuple[tuple, str]] = []  # (where, text) to check against variables
+        self.value_refs: list[tuple[tuple, str]] = []  # (where, variable) named by a key point's value
 
     def add(self, where: tuple, what: str, fix: str = "") -> None:
         self.problems.append(self.doc.problem(where, what, fix))
@@ -157,13 +162,16 @@ class _Checker:
                 self.text((key,), data[key], required=False, placeholders=False)
         caller = self.caller(data.get("caller")) if "caller" in data else None
         variables = self.variables(data.get("variables"))
-        turns = self.turns(data.get("turns")) if "turns" in data else {}
+        linked = self.linked(data.get("linked"), variables)
+        must_not = self.must_not(("must_not",), data.get("must_not"))
+        turns = self.turns(data.get("turns"), {m.id for m in must_not}) if "turns" in data else {}
         start = self.text(("start",), data.get("start"), placeholders=False) if "start" in data else ""
         if start and turns and start not in turns:
             self.add(("start",), f"start 指向不存在的轮次 {start!r}", _choose_turn(start, turns))
         examples = self.examples(data.get("examples"), turns, start)
         self.graph(turns, start)
         self.check_placeholders(variables)
+        self.check_values(variables)
         if self.problems or caller is None:
             return None
         return Scenario(
@@ -180,6 +188,8 @@ class _Checker:
             variables=variables,
             examples=examples,
             tags=tags,
+            must_not=must_not,
+            linked=linked,
             source=self.doc.path,
         )
 
@@ -243,7 +253,82 @@ class _Checker:
             out[name] = tuple(items)
         return out
 
-    def turns(self, value: Any) -> dict[str, Turn]:
+    def linked(self, value: Any, variables: dict[str, tuple[str, ...]]) -> tuple[tuple[str, ...], ...]:
+        """Groups of variables drawn at the same position: linked: [[amount, fee]]."""
+        if value is None:
+            return ()
+        fix = "写成 linked: [[amount, fee]] (同一组变量按相同位置一起抽取)"
+        if not isinstance(value, list):
+            self.add(("linked",), f"应是列表, 而不是 {_kind(value)}", fix)
+            return ()
+        groups: list[tuple[str, ...]] = []
+        seen: set[str] = set()
+        for i, group in enumerate(value):
+            where = ("linked", i)
+            if not isinstance(group, list) or len(group) < 2 or not all(isinstance(n, str) for n in group):
+                self.add(where, "每一组应是至少两个变量名的列表", fix)
+                continue
+            for name in group:
+                if name not in variables:
+                    fix_name = _closest(name, variables, "变量") if variables else f"在 variables 里定义 {name}"
+                    self.add(where, f"未定义的变量 {name!r}", fix_name)
+                elif name in seen:
+                    self.add(where, f"变量 {name!r} 出现在两个 linked 组里", "每个变量最多属于一组")
+                seen.add(name)
+            sizes = {len(variables[n]) for n in group if n in variables}
+            if len(sizes) > 1:
+                counts = "、".join(f"{n} {len(variables[n])} 个" for n in group if n in variables)
+                self.add(where, f"同一组变量的取值个数不同 ({counts})", "让每个变量的取值一一对应, 个数相同")
+            groups.append(tuple(group))
+        return tuple(groups)
+
+    def must_not(self, where: tuple, value: Any, outer: set[str] = frozenset()) -> tuple[MustNot, ...]:
+        """What the agent must never say: [{id, text, any, severity, suggest}], ids unique in the scenario."""
+        if value is None:
+            return ()
+        example = "写成 - {id: predict_outcome, text: 对案件结果作判断, any: [肯定能赢], severity: critical, suggest: ...}"
+        if not isinstance(value, list):
+            self.add(where, f"应是列表, 而不是 {_kind(value)}", example)
+            return ()
+        rules: list[MustNot] = []
+        seen: set[str] = set()
+        for i, raw in enumerate(value):
+            rw = where + (i,)
+            raw = self.mapping(rw, raw, example)
+            if raw is None:
+                continue
+            self.unknown_keys(rw, raw, MUST_NOT_KEYS)
+            rid = self.text(rw + ("id",), raw.get("id"), placeholders=False)
+            if rid and not TURN_ID.match(rid):
+                self.add(rw + ("id",), f"must_not 的 id {rid!r} 无效", "用字母、数字和下划线, 例如 promise_refund")
+            if rid and (rid in seen or rid in outer):
+                where_else = "场景级的 must_not 里已有" if rid in outer else "同一个列表里已有"
+                self.add(rw + ("id",), f"重复的 must_not id {rid!r} ({where_else})", "每条 must_not 用不同的 id")
+            seen.add(rid)
+            text = self.text(rw + ("text",), raw.get("text"))
+            phrases = self.phrases(rw + ("any",), raw.get("any"))
+            if "any" not in raw:
+                self.add(rw, "缺少 any", "写上 any: [违反这条规定的说法, ...]")
+            severity = raw.get("severity", "major")
+            if severity not in SEVERITIES:
+                self.add(rw + ("severity",), f"未知的严重程度 {severity!r}", "取 minor、major 或 critical")
+                severity = "major"
+            suggest = self.text(rw + ("suggest",), raw.get("suggest"))
+            rules.append(MustNot(rid, text, phrases, str(severity), suggest))
+        return tuple(rules)
+
+    def phrases(self, where: tuple, value: Any) -> tuple[str, ...]:
+        """A list of phrases in the guide's markup, checked as the guide's own are (docs/guide-format.md)."""
+        from scoring.matcher import phrase_syntax_problem
+
+        items = self.text_list(where, value)
+        for i, phrase in enumerate(items):
+            problem = phrase_syntax_problem(PLACEHOLDER.sub("某", phrase), self.words) if phrase else None
+            if problem:
+                self.add(where + (i,), f"短语 {phrase!r} 写法有误: {problem}", "参见 docs/guide-format.md 的短语写法")
+        return items
+
+    def turns(self, value: Any, scenario_rules: set[str] = frozenset()) -> dict[str, Turn]:
         raw = self.mapping(("turns",), value, "写成 turns: {opening: {say: ..., next: [...]}}")
         if raw is None:
             return {}
@@ -264,8 +349,9 @@ class _Checker:
             expect = self.expect(where + ("expect",), body.get("expect"))
             points = self.key_points(where + ("key_points",), body.get("key_points"))
             hint = self.text(where + ("hint",), body.get("hint"), required=False)
+            rules = self.must_not(where + ("must_not",), body.get("must_not"), scenario_rules)
             branches = self.branches(where + ("next",), body.get("next"), turn_ids, {p.id for p in points})
-            turns[tid] = Turn(tid, say, expect, points, branches, hint)
+            turns[tid] = Turn(tid, say, expect, points, branches, hint, rules)
         return turns
 
     def expect(self, where: tuple, value: Any) -> tuple[str, ...]:
@@ -298,10 +384,17 @@ class _Checker:
                 self.add(pw + ("id",), f"重复的要点 id {pid!r}", "同一轮次的要点 id 不能重复")
             seen.add(pid)
             text = self.text(pw + ("text",), raw.get("text"))
-            phrases = self.text_list(pw + ("any",), raw.get("any"))
-            if "any" not in raw:
-                self.add(pw, "缺少 any", "写上 any: [能体现这个要点的说法, ...]")
-            points.append(KeyPoint(pid, text, phrases))
+            phrases = self.phrases(pw + ("any",), raw.get("any"))
+            variable = ""
+            if "value" in raw:
+                variable = self.text(pw + ("value",), raw.get("value"), placeholders=False)
+                if variable.startswith("{") and variable.endswith("}"):
+                    self.add(pw + ("value",), f"value 写变量名本身, 不带花括号: {variable!r}", f"写成 value: {variable[1:-1]}")
+                    variable = variable[1:-1]
+                self.value_refs.append((pw + ("value",), variable))
+            if "any" not in raw and "value" not in raw:
+                self.add(pw, "缺少 any 或 value", "写上 any: [能体现这个要点的说法, ...], 或 value: 变量名")
+            points.append(KeyPoint(pid, text, phrases, variable))
         return tuple(points)
 
     def branches(self, where: tuple, value: Any, turn_ids: set[str], point_ids: set[str]) -> tuple[Branch, ...]:
@@ -403,7 +496,11 @@ class _Checker:
             if path and start and path[0] != start:
                 self.add(where + ("path", 0), f"path 应从 start 轮次 {start!r} 开始", f"把第一项改为 {start}")
             seed = self.integer(where + ("seed",), raw.get("seed"), 0, 2**31 - 1, default=0)
-            out.append(Example(name, replies, (low, high), path, seed))
+            passed = raw.get("passed")
+            if passed is not None and not isinstance(passed, bool):
+                self.add(where + ("passed",), f"passed 应是 true 或 false, 而不是 {_kind(passed)}", "写成 passed: false")
+                passed = None
+            out.append(Example(name, replies, (low, high), path, seed, passed))
         return tuple(out)
 
     def graph(self, turns: dict[str, Turn], start: str) -> None:
@@ -432,6 +529,12 @@ class _Checker:
             if tid in reachable and tid not in ends and turns[tid].next:
                 self.add(("turns", tid, "next"), f"从轮次 {tid!r} 出发永远到不了 end", "让某个分支最终 goto: end")
 
+    def check_values(self, variables: dict[str, tuple[str, ...]]) -> None:
+        for where, name in self.value_refs:
+            if name and name not in variables:
+                fix = _closest(name, variables, "变量") if variables else f"在 variables 里定义 {name}"
+                self.add(where, f"value 指向未定义的变量 {name!r}", fix)
+
     def check_placeholders(self, variables: dict[str, tuple[str, ...]]) -> None:
         for where, text in self.placeholders:
             for match in PLACEHOLDER.finditer(text):
@@ -459,18 +562,20 @@ def _choose_turn(name: str, turns: Iterable[str]) -> str:
     return _closest(name, list(turns) + [END], "轮次")
 
 
-def _guide_categories() -> tuple[set[str] | None, list[Problem]]:
+def _guide_categories() -> tuple[set[str] | None, dict[str, tuple[str, ...]], list[Problem]]:
     from scoring.guide import check_guide
 
     guide, problems = check_guide()
-    return (set(guide.categories) if guide else None), problems
+    return (set(guide.categories) if guide else None), (guide.words if guide else {}), problems
 
 
-def check_scenario_file(path: str | Path, categories: set[str] | None) -> tuple[Scenario | None, list[Problem]]:
+def check_scenario_file(
+    path: str | Path, categories: set[str] | None, words: dict[str, tuple[str, ...]] | None = None
+) -> tuple[Scenario | None, list[Problem]]:
     doc, problems = load_file(path)
     if doc is None:
         return None, problems
-    checker = _Checker(doc, categories)
+    checker = _Checker(doc, categories, words)
     scenario = checker.scenario()
     if scenario is not None:
         digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
@@ -486,8 +591,8 @@ def _with_hash(scenario: Scenario, digest: str) -> Scenario:
 
 def load_scenario(path: str | Path) -> Scenario:
     """Load one scenario file, raising ``ValidationError`` with every problem in it."""
-    categories, guide_problems = _guide_categories()
-    scenario, problems = check_scenario_file(path, categories)
+    categories, words, guide_problems = _guide_categories()
+    scenario, problems = check_scenario_file(path, categories, words)
     if guide_problems or problems or scenario is None:
         raise ValidationError(guide_problems + problems)
     return scenario
@@ -515,7 +620,7 @@ def validate_paths(paths: Iterable[str | Path], *, guide: str | Path | None = No
     for path in scenario_files(paths):
         if guide is None and path.resolve() == GUIDE_PATH.resolve():
             continue  # the guide was checked above
-        scenario, found = check_scenario_file(path, categories)
+        scenario, found = check_scenario_file(path, categories, guide_obj.words if guide_obj else None)
         problems.extend(found)
         if scenario is None:
             continue

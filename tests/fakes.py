@@ -28,7 +28,7 @@ class KeywordScorer:
 
     guide = FakeGuide()
 
-    def analyze(self, text, expect=(), key_points=()):
+    def analyze(self, text, expect=(), key_points=(), must_not=()):
         if not text.strip() or text.strip() == "???":
             return ReplyAnalysis(text, judgeable=False, why_not_judgeable="没有听清")
         matches = [CategoryMatch(c, (text.index(k), text.index(k) + len(k)), k) for k, c in KEYWORDS.items() if k in text]

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scoring.scorer import Scorer
-from simulator.scenario import KeyPoint
+from scoring.types import KeyPoint
 
 SCORER = Scorer.default()
 CATEGORIES = sorted(SCORER.guide.categories)

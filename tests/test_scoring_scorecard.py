@@ -6,7 +6,7 @@ import pytest
 
 from scoring.scorecard import OVERTIME_DEDUCTION, SLOW_DEDUCTION, ScoredTurn, build_scorecard
 from scoring.scorer import Scorer
-from simulator.scenario import KeyPoint
+from scoring.types import KeyPoint
 
 
 @pytest.fixture(scope="session")

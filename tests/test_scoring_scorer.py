@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from scoring.scorer import PENALTY, Scorer
-from simulator.scenario import KeyPoint
+from scoring.types import KeyPoint
 
 
 @pytest.fixture(scope="session")

@@ -43,6 +43,20 @@ EXPECTED = {
         f"{B}/types.yaml:17: turns.opening.next[0].if.forbidden: forbidden 应是 true 或 false, 而不是 'yes please' - 写 forbidden: true",
         f"{B}/types.yaml:19: examples[0].score: 分数范围 [90, 10] 无效 - 写成 [低, 高], 0 <= 低 <= 高 <= 100",
     ],
+    "substance.yaml": [
+        f"{B}/substance.yaml:11: linked[0]: 同一组变量的取值个数不同 (room 2 个、fee 1 个) - 让每个变量的取值一一对应, 个数相同",
+        f"{B}/substance.yaml:13: must_not[0].severity: 未知的严重程度 'fatal' - 取 minor、major 或 critical",
+        f"{B}/substance.yaml:14: must_not[1].any[0]: 短语 '包赢的?' 写法有误: ? 不是短语写法(这里不是正则表达式);"
+        "可省略的部分写成 (的|),任意几个字写成 … - 参见 docs/guide-format.md 的短语写法",
+        f"{B}/substance.yaml:14: must_not[1].id: 重复的 must_not id 'promise' (同一个列表里已有) - 每条 must_not 用不同的 id",
+        f"{B}/substance.yaml:20: turns.opening.key_points[0].value: value 指向未定义的变量 'rooom' - 是不是想写 'room'?",
+        f"{B}/substance.yaml:21: turns.opening.key_points[1].any[0]: 短语 '(案号|哪个案子' 写法有误: 括号没有闭合 - "
+        "参见 docs/guide-format.md 的短语写法",
+        f"{B}/substance.yaml:22: turns.opening.key_points[2]: 缺少 any 或 value - "
+        "写上 any: [能体现这个要点的说法, ...], 或 value: 变量名",
+        f"{B}/substance.yaml:24: turns.opening.must_not[0].id: 重复的 must_not id 'promise' (场景级的 must_not 里已有) - "
+        "每条 must_not 用不同的 id",
+    ],
     "unsafe.yaml": [
         f"{B}/unsafe.yaml:2: title: 不允许的 YAML 标签 tag:yaml.org,2002:python/object/apply:os.system - 只使用普通的文本、数字、列表和映射",
     ],

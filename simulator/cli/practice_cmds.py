@@ -132,6 +132,8 @@ def call_json(call) -> dict:
                 "score": t.score,
                 "missed": t.missed,
                 "points": t.points_hit,
+                "contradictions": [{k: c[k] for k in ("point", "said", "right")} for c in t.contradictions],
+                "must_not": [{k: m[k] for k in ("id", "span", "text", "suggest")} for m in t.must_not],
                 "response_s": t.response_s,
                 "asked_repeat": t.asked_repeat,
                 "counted": t.counted,
