@@ -40,6 +40,9 @@ class Forbidden:
     instead: str  # the standard phrase to say instead
     severity: str = "major"
     allowed: tuple[str, ...] = ()  # acceptable phrases containing this one (不清楚的地方…)
+    # a positive phrase that a negation before it cancels (我们不能说您肯定能赢 is no prediction); the guide's
+    # negative phrases (不知道) are never negatable
+    negatable: bool = False
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,7 @@ class Guide:
 
 _TOP_KEYS = {"version", "words", "categories", "forbidden", "allowed", "not_negation", "reported_speech"}
 _CATEGORY_KEYS = {"title", "standard", "variants", "weight", "negative_ok", "exclude", "other_actor"}
-_FORBIDDEN_KEYS = {"id", "phrase", "variants", "instead", "severity", "allowed"}
+_FORBIDDEN_KEYS = {"id", "phrase", "variants", "instead", "severity", "allowed", "negatable"}
 
 
 def load_guide(path: str | Path = GUIDE_PATH) -> Guide:
@@ -209,6 +212,10 @@ def _check(doc: Document, problems: list[Problem]) -> Guide | None:
             problems.append(
                 doc.problem(where + ("severity",), f"未知的严重程度 {severity!r}", "取 minor、major 或 critical")
             )
+        negatable = raw.get("negatable", False)
+        if not isinstance(negatable, bool):
+            problems.append(doc.problem(where + ("negatable",), "negatable 应是 true 或 false", "写成 negatable: true"))
+            negatable = False
         forbidden.append(
             Forbidden(
                 id=fid,
@@ -219,6 +226,7 @@ def _check(doc: Document, problems: list[Problem]) -> Guide | None:
                 instead=str(raw.get("instead", "")),
                 severity=str(severity),
                 allowed=_strings(doc, where + ("allowed",), raw.get("allowed"), problems, required=False, words=words),
+                negatable=negatable,
             )
         )
     allowed = _strings(doc, ("allowed",), data.get("allowed"), problems, required=False, words=words)

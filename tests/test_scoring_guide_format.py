@@ -30,6 +30,8 @@ def test_bundled_guide_is_valid_and_complete() -> None:
         "dont_know", "not_clear", "not_our_business", "i_dont_care", "ask_someone_else", "check_yourself",
         "how_would_i_know", "why_hurry", "said_already", "cant_understand", "complain_to_boss", "off_duty",
         "rules_are_rules", "stop_talking",
+        # the hotline's boundaries (issue 10)
+        "predict_outcome", "promise_result", "judge_private_phone", "discuss_merits", "refuse_message",
     }  # fmt: skip
     assert all("您" in c.standard for c in guide.categories.values())
     assert all("您" in f.instead for f in guide.forbidden)
@@ -37,6 +39,9 @@ def test_bundled_guide_is_valid_and_complete() -> None:
         "cant_understand",
         "complain_to_boss",
         "how_would_i_know",
+        "predict_outcome",
+        "promise_result",
+        "judge_private_phone",
     }
 
 
