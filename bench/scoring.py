@@ -24,6 +24,7 @@ Then the median and p95 milliseconds per reply (one core, after load) and the gu
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import statistics
 import subprocess
@@ -36,8 +37,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 DATA = ROOT / "tests" / "data"
-TUNING_PARTS = ("tune", "dev", "dev2", "dev3", "dev4", "dev5", "dev6")
-HELDOUT_PARTS = ("heldout", "heldout2", "heldout3")
+_PARTS = json.loads((DATA / "parts.json").read_text(encoding="utf-8"))  # the one list of parts
+TUNING_PARTS = tuple(_PARTS["tuning"])
+HELDOUT_PARTS = tuple(_PARTS["heldout"])
+# The key-point set (tests/data/KEYPOINTS.md): tests/data/keypoint_eval_<part>.jsonl
+KP_TUNING_PARTS = tuple(_PARTS["keypoints"]["tuning"])
+KP_HELDOUT_PARTS = tuple(_PARTS["keypoints"]["heldout"])
 PARTS = TUNING_PARTS + HELDOUT_PARTS
 KINDS = ("standard", "paraphrase", "asr", "negation", "trap", "none", "mixed")
 FUZZY_THRESHOLDS = (70, 75, 80, 85, 90, 95, 100)
@@ -191,6 +196,129 @@ def cold_load_s() -> float:
     return statistics.median(runs)
 
 
+# -- substance: key points, contradictions, must-not rules ----------------------------------------------------
+
+
+def load_kp_part(part: str) -> list[dict]:
+    path = DATA / f"keypoint_eval_{part}.jsonl"
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+Substance = tuple[set[str], set[str], set[str]]  # points credited, points contradicted, must-not ids broken
+
+
+def kp_scorer_predict(scorer, library: dict) -> Callable[[dict], Substance]:
+    from simulator.session import judge_reply
+
+    def predict(row: dict) -> Substance:
+        analysis, _, _ = judge_reply(library[row["scenario"]], row["turn"], row["reply"], scorer, row.get("values"))
+        return (
+            {p.id for p in analysis.points},
+            {c.point for c in analysis.contradictions},
+            {m.id for m in analysis.must_not},
+        )
+
+    return predict
+
+
+def kp_keyword_predict(library: dict) -> Callable[[dict], Substance]:
+    """What a scenario author would otherwise write: each phrase of ``any`` (its alternatives spelled out) and the
+    drawn value as plain substrings after normalising; another listed value of the variable, without the right
+    one, is a contradiction; a must-not phrase found is a breach."""
+    from scoring.matcher import SyntaxProblem, compile_phrase
+    from scoring.normalize import normalize
+    from simulator.session import TurnRules
+
+    def spelled(phrase: str) -> list[list[str]]:
+        try:
+            pattern = compile_phrase(phrase)
+        except SyntaxProblem:
+            return [[normalize(phrase).text]]
+        parts = [type(pattern)(pattern.source, (part,)).expansions(500) for part in pattern.parts]
+        return [list(x) for x in itertools.islice(itertools.product(*parts), 500)]
+
+    def found(phrases, text: str) -> bool:
+        for phrase in phrases:
+            for pieces in spelled(phrase):
+                pos = 0
+                for piece in pieces:
+                    pos = text.find(piece, pos)
+                    if pos < 0:
+                        break
+                    pos += len(piece)
+                else:
+                    return True
+        return False
+
+    def predict(row: dict) -> Substance:
+        scenario = library[row["scenario"]]
+        values = {**scenario.draw(0), **(row.get("values") or {})}
+        rules = TurnRules.of(scenario, scenario.turns[row["turn"]], values)
+        text = normalize(row["reply"]).text
+        points, wrong, broken = set(), set(), set()
+        for point in rules.points:
+            right = bool(point.value) and normalize(point.value).text in text
+            if point.value and not right and any(normalize(o).text in text for o in point.others):
+                wrong.add(point.id)
+            elif right or found(point.any, text):
+                points.add(point.id)
+        for rule in rules.must_not:
+            if found(rule.any, text):
+                broken.add(rule.id)
+        return points, wrong, broken
+
+    return predict
+
+
+def kp_evaluate(rows: list[dict], predictions: list[Substance]) -> dict[str, tuple[float, float, float]]:
+    counts = {"key points": [0, 0, 0], "contradictions": [0, 0, 0], "must_not": [0, 0, 0]}
+    for row, (points, wrong, broken) in zip(rows, predictions, strict=True):
+        gold_wrong = {c["point"] for c in row["contradictions"]}
+        for name, got, gold in (
+            ("key points", points, set(row["points"])),
+            ("contradictions", wrong, gold_wrong),
+            ("must_not", broken, set(row["must_not"])),
+        ):
+            for label in got | gold:
+                _add(counts[name], label in got, label in gold)
+    return {k: prf(*v) for k, v in counts.items()}
+
+
+def keypoint_report(scorer, parts: tuple[str, ...], *, errors: bool) -> None:
+    from simulator.library import load_library
+
+    library = {s.id: s for s in load_library()}
+    rows = {part: load_kp_part(part) for part in parts}
+    methods = {"scorer": kp_scorer_predict(scorer, library), "keyword": kp_keyword_predict(library)}
+    predictions = {(m, part): [fn(r) for r in rows[part]] for m, fn in methods.items() for part in parts}
+    print("\n## Substance: key points, contradictions, must-not rules (tests/data/KEYPOINTS.md)\n")
+    print("F1 (precision / recall); for contradictions the recall is the share of wrong facts caught.\n")
+    print("| part | measure | " + " | ".join(methods) + " |")
+    print("|---|---|" + "---|" * len(methods))
+    for part in parts:
+        results = {m: kp_evaluate(rows[part], predictions[(m, part)]) for m in methods}
+        tag = "held out" if part in KP_HELDOUT_PARTS else "tuning"
+        for measure in ("key points", "contradictions", "must_not"):
+            cells = []
+            for m in methods:
+                p, r, f = results[m][measure]
+                cells.append(f"{f:.2f} ({p:.2f}/{r:.2f})")
+            print(f"| kp {part} ({tag}, {len(rows[part])}) | {measure} | " + " | ".join(cells) + " |")
+    if errors:
+        for part in parts:
+            if part in KP_HELDOUT_PARTS:
+                continue
+            print(f"\nScorer substance mistakes on kp {part} (held-out mistakes are never shown):")
+            for row, (points, wrong, broken) in zip(rows[part], predictions[("scorer", part)], strict=True):
+                gold = (set(row["points"]), {c["point"] for c in row["contradictions"]}, set(row["must_not"]))
+                if (points, wrong, broken) != gold:
+                    print(
+                        f"  {row['id']} {row['scenario']}/{row['turn']} [{row['kind']}] {row['reply']}"
+                        f"  points {sorted(points)} want {sorted(gold[0])}; wrong {sorted(wrong)}"
+                        f" want {sorted(gold[1])}; must_not {sorted(broken)} want {sorted(gold[2])}"
+                    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
@@ -210,6 +338,9 @@ def main() -> int:
         help=f"only these tuning parts ({', '.join(TUNING_PARTS)}), e.g. a new batch before it is tuned on",
     )
     parser.add_argument("--no-timing", action="store_true", help="skip the speed and load measurements")
+    parser.add_argument(
+        "--substance-only", action="store_true", help="only the key-point, contradiction and must-not table"
+    )
     args = parser.parse_args()
     parts = tuple(args.parts) if args.parts else TUNING_PARTS if args.tuning_only else PARTS
     tuning_parts = [part for part in parts if part in TUNING_PARTS]
@@ -217,6 +348,10 @@ def main() -> int:
     from scoring.scorer import Scorer
 
     scorer = Scorer.load()
+    kp_parts = KP_TUNING_PARTS if args.tuning_only or args.parts else KP_TUNING_PARTS + KP_HELDOUT_PARTS
+    if args.substance_only:
+        keypoint_report(scorer, kp_parts, errors=args.errors)
+        return 0
     guide_alone = Scorer(scorer.guide)  # the same guide without the reply model
     categories = list(scorer.guide.categories)
     rows = {part: load_part(part) for part in parts}
@@ -322,6 +457,7 @@ def main() -> int:
             f"{warm:.2f} s to reload in-process."
         )
 
+    keypoint_report(scorer, kp_parts, errors=args.errors)
     if args.errors:
         for part in tuning_parts:
             _print_errors(part, rows[part], predictions["scorer"][part])
