@@ -13,6 +13,7 @@ from simulator.history import reports
 from simulator.history.store import HistoryStore
 from simulator.library import LIBRARY_DIR, find_scenario
 from simulator.record import COMPLETE, INCOMPLETE, INTERRUPTED, REPLIES_EXHAUSTED
+from simulator.scenario import fill
 from simulator.session import Session, SessionOptions, SilentUI
 
 REPLIES = LIBRARY_DIR / "replies" / "wrong-courtroom.txt"
@@ -57,7 +58,8 @@ def _scorer():
 
 def test_typed_and_spoken_complete_and_cut_off_calls(tmp_path, scenario):
     scripted = ScriptedListener.from_file(REPLIES)
-    spoken_texts = list(ScriptedListener.from_file(REPLIES)._replies)
+    # a trainee who speaks says the drawn facts themselves (您找的是陆法官), not the replies file's {placeholders}
+    spoken_texts = [fill(t, scenario.draw(1)) for t in ScriptedListener.from_file(REPLIES)._replies]
     with HistoryStore(tmp_path / "history.db") as store:
         typed = run_call(store, scenario, scripted)
         spoken = run_call(store, scenario, RecordedReplies(spoken_texts, tmp_path))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from simulator.errors import TrainerError
 from simulator.history.pseudonyms import MENTOR, Identity
-from simulator.history.reports import RECENT_CALLS, TeamStat, category_title, progress, team
+from simulator.history.reports import RECENT_CALLS, SUBSTANCE_TITLES, TeamStat, category_title, progress, team
 from simulator.history.store import HistoryStore
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
@@ -149,6 +149,8 @@ def _trainee_body(store: HistoryStore, trainee: str, names, library: dict | None
             f"全部通话中的次数 (最近 {RECENT_CALLS} 通仍在用的标红)",
             forbidden_svg([[f.phrase, f.suggest, f.severity, f.uses, f.recent_uses] for f in p.forbidden_all]),
         ),
+        _section("要点与事实", "说错的事实、说了不能说的话、漏掉的要点 (全部通话; 最近 = 最近 "
+                 f"{RECENT_CALLS} 通)", _substance_table(p.substance)),
         _section(
             "还没通过的场景",
             "",
@@ -177,16 +179,32 @@ def _score_html(original: float | None, reviewed: float | None) -> str:
 
 
 def _team_table(stats: list[TeamStat]) -> str:
-    head = "".join(f"<th>{h}</th>" for h in ("学员", "通话", "最新", "最好", "趋势", "通过率", "最弱类别", "最近走势"))
+    head = "".join(
+        f"<th>{h}</th>"
+        for h in ("学员", "通话", "最新", "最好", "趋势", "通过率", "最弱类别", "漏要点", "说错事实", "违规", "最近走势")
+    )
     rows = []
     for s in stats:
         trend = "—" if s.trend is None else f"{s.trend:+g}"
         weakest = f"{esc(category_title(s.weakest))} {pct(s.weakest_rate)}" if s.weakest else "—"
         rows.append(
             f"<tr><td>{esc(s.trainee)}</td><td>{s.calls}</td><td>{fmt(s.latest)}</td><td>{fmt(s.best)}</td>"
-            f"<td>{esc(trend)}</td><td>{pct(s.pass_rate)}</td><td>{weakest}</td><td>{sparkline_svg(s.recent)}</td></tr>"
+            f"<td>{esc(trend)}</td><td>{pct(s.pass_rate)}</td><td>{weakest}</td><td>{s.points_missed}</td>"
+            f"<td>{s.contradictions}</td><td>{s.must_not}</td><td>{sparkline_svg(s.recent)}</td></tr>"
         )
     return f"<table class='team'><tr>{head}</tr>{''.join(rows)}</table>"
+
+
+def _substance_table(gaps) -> str:
+    if not gaps:
+        return "<p>没有漏掉要点、说错事实或违规。</p>"
+    head = "".join(f"<th>{h}</th>" for h in ("类型", "场景", "要点 / 规定", "次数", "最近"))
+    rows = "".join(
+        f"<tr><td>{esc(SUBSTANCE_TITLES[g.kind])}</td><td>{esc(g.scenario_id)}</td><td>{esc(g.text)}</td>"
+        f"<td>{g.uses}</td><td>{g.recent_uses}</td></tr>"
+        for g in gaps
+    )
+    return f"<table><tr>{head}</tr>{rows}</table>"
 
 
 def _calls_table(calls, names) -> str:

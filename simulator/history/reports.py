@@ -17,7 +17,7 @@ from simulator.history.store import CallRow, HistoryStore, Review, ScoredCall
 RECENT_CALLS = 10  # "still used", "missed recently" and the trend look at this many latest calls
 MIN_EXPECTED = 3  # a category expected fewer times than this says too little to call it weak
 WEAK_RATE = 0.3  # missed in more than 30% of the turns that expected it
-TEAM_SORTS = ("name", "calls", "latest", "best", "trend", "pass_rate", "weakest", "last")
+TEAM_SORTS = ("name", "calls", "latest", "best", "trend", "pass_rate", "weakest", "last", "contradictions", "must_not")
 
 
 # ---- names and the guide ---------------------------------------------------------------------
@@ -50,6 +50,32 @@ def category_standard(category: str) -> str:
     guide = _guide()
     found = guide.categories.get(category) if guide else None
     return found.standard if found else ""
+
+
+@lru_cache(maxsize=1)
+def _library_texts() -> dict[tuple[str, str], str]:
+    """(scenario id, key point or must-not id) -> its text in the library, for knowledge-gap reports."""
+    try:
+        from simulator.library import load_library
+
+        scenarios = load_library()
+    except (TrainerError, OSError):
+        return {}
+    texts: dict[tuple[str, str], str] = {}
+    for scenario in scenarios:
+        for rule in scenario.must_not:
+            texts[(scenario.id, rule.id)] = rule.text
+        for turn in scenario.turns.values():
+            for point in turn.key_points:
+                texts.setdefault((scenario.id, point.id), point.text)
+            for rule in turn.must_not:
+                texts.setdefault((scenario.id, rule.id), rule.text)
+    return texts
+
+
+def substance_text(scenario_id: str, item_id: str) -> str:
+    """What a key point or must-not rule is about, in the scenario's words (its id if the library lacks it)."""
+    return _library_texts().get((scenario_id, item_id), item_id)
 
 
 def trend_delta(scores: list[float]) -> float | None:
@@ -113,6 +139,8 @@ def call_detail(store: HistoryStore, call_id: str, names) -> dict:
                 "forbidden": turn.forbidden,
                 "points_hit": turn.points_hit,
                 "points_missed": turn.points_missed,
+                "contradictions": turn.contradictions,
+                "must_not": turn.must_not,
                 "suggestions": turn.analysis.get("suggestions", []),
                 "score": turn.score,
                 "original_score": turn.score,
@@ -191,6 +219,21 @@ class ForbiddenStat:
 
 
 @dataclass
+class SubstanceStat:
+    """A knowledge gap: a key point missed, a fact stated wrong, or a must-not rule broken, in one scenario."""
+
+    kind: str  # missed | contradiction | must_not
+    scenario_id: str
+    item_id: str
+    text: str
+    uses: int
+    recent_uses: int = 0
+
+
+SUBSTANCE_TITLES = {"missed": "漏掉要点", "contradiction": "说错事实", "must_not": "说了不能说的话"}
+
+
+@dataclass
 class ScenarioStat:
     scenario_id: str
     title: str
@@ -217,6 +260,7 @@ class Progress:
     categories: list[CategoryStat] = field(default_factory=list)  # missed most first
     forbidden_still_used: list[ForbiddenStat] = field(default_factory=list)
     forbidden_all: list[ForbiddenStat] = field(default_factory=list)
+    substance: list[SubstanceStat] = field(default_factory=list)  # wrong facts and breaches first, then misses
     scenarios_not_passed: list[ScenarioStat] = field(default_factory=list)
     practise_next: list[str] = field(default_factory=list)
 
@@ -259,6 +303,15 @@ def progress(store: HistoryStore, trainee: str, names=None, library: dict[str, s
     all_forbidden.sort(key=lambda f: (-f.recent_uses, -f.uses, f.phrase_id))
     still_used = [f for f in all_forbidden if f.recent_uses]
 
+    recent_gaps = {(g.kind, g.scenario_id, g.item_id): g.uses for g in store.substance_recent(trainee, RECENT_CALLS)}
+    substance = [
+        SubstanceStat(g.kind, g.scenario_id, g.item_id, substance_text(g.scenario_id, g.item_id), g.uses,
+                      recent_gaps.get((g.kind, g.scenario_id, g.item_id), 0))  # fmt: skip
+        for g in store.substance_totals(trainee)
+    ]
+    kind_rank = {"contradiction": 0, "must_not": 1, "missed": 2}
+    substance.sort(key=lambda g: (kind_rank.get(g.kind, 3), -g.recent_uses, -g.uses, g.scenario_id, g.item_id))
+
     not_passed = [
         ScenarioStat(s.scenario_id, s.scenario_title, s.attempts, s.complete, s.best, s.last_at)
         for s in store.scenario_results(trainee)
@@ -287,6 +340,7 @@ def progress(store: HistoryStore, trainee: str, names=None, library: dict[str, s
         categories=categories,
         forbidden_still_used=still_used,
         forbidden_all=all_forbidden,
+        substance=substance,
         scenarios_not_passed=not_passed,
     )
     result.practise_next = practise_next(result)
@@ -299,11 +353,17 @@ def _point(call: ScoredCall) -> TrendPoint:
 
 
 def practise_next(p: Progress, limit: int = 3) -> list[str]:
-    """The three things to work on: a forbidden phrase still used, the weakest category, a scenario not passed."""
+    """The three things to work on: a fact still stated wrong or a rule broken, a forbidden phrase still used,
+    the weakest category, a scenario not passed."""
     severity_rank = {"critical": 0, "major": 1, "minor": 2}
     forbidden = sorted(p.forbidden_still_used, key=lambda f: (severity_rank.get(f.severity, 3), -f.recent_uses))
     weak = [c for c in p.categories if _weakness(c) is not None and _weakness(c) >= WEAK_RATE]
+    gaps = [g for g in p.substance if g.recent_uses and g.kind in ("contradiction", "must_not")]
     queues: list[list[str]] = [
+        [
+            f"{SUBSTANCE_TITLES[g.kind]}:「{g.text}」(场景 {g.scenario_id}, 最近 {RECENT_CALLS} 通里 {g.recent_uses} 次)"
+            for g in gaps
+        ],
         [f"改掉服务禁语「{f.phrase}」(最近 {RECENT_CALLS} 通里用了 {f.recent_uses} 次), 改说「{f.suggest}」" for f in forbidden],
         [
             f"练习「{c.title}」: 最近漏掉 {round(100 * _weakness(c))}%"
@@ -311,7 +371,12 @@ def practise_next(p: Progress, limit: int = 3) -> list[str]:
             for c in weak
         ],
         [
-            f"再练场景 {s.scenario_id}" + (f"(最好 {s.best:g} 分, 未通过)" if s.best is not None else "(还没练过)")
+            f"再练场景 {s.scenario_id}"
+            + (
+                f"(最好 {s.best:g} 分, 未通过)"
+                if s.best is not None
+                else f"(练过 {s.attempts} 次, 还没完成)" if s.attempts else "(还没练过)"
+            )
             for s in p.scenarios_not_passed
         ],
     ]
@@ -347,13 +412,16 @@ class TeamStat:
     weakest_rate: float | None
     last_at: str
     recent: list[float] = field(default_factory=list)  # latest complete scores, oldest first (sparkline)
+    points_missed: int = 0  # key points not said, over all calls
+    contradictions: int = 0  # drawn facts stated wrong
+    must_not: int = 0  # must-not rules broken
 
     def to_json(self) -> dict:
         return asdict(self)
 
 
 TEAM_COLUMNS = ("trainee", "calls", "complete", "latest", "best", "trend", "pass_rate", "weakest", "weakest_rate",
-                "last_at")  # fmt: skip
+                "points_missed", "contradictions", "must_not", "last_at")  # fmt: skip
 
 
 def team(store: HistoryStore, sort: str = "name", reverse: bool = False, names=None) -> list[TeamStat]:
@@ -367,6 +435,9 @@ def team(store: HistoryStore, sort: str = "name", reverse: bool = False, names=N
         rate = c.missed / c.expected
         if c.trainee not in weakest or rate > weakest[c.trainee][1]:
             weakest[c.trainee] = (c.category, rate)
+    gaps: dict[tuple[str, str], int] = {}
+    for g in store.substance_totals():
+        gaps[(g.trainee, g.kind)] = gaps.get((g.trainee, g.kind), 0) + g.uses
     stats = []
     for row in store.team_rows():
         recent = [c.effective_score for c in store.scored_calls(row.trainee, last=2 * RECENT_CALLS)]
@@ -385,6 +456,9 @@ def team(store: HistoryStore, sort: str = "name", reverse: bool = False, names=N
                 weakest_rate=round(weak[1], 3) if weak else None,
                 last_at=row.last_at,
                 recent=recent,
+                points_missed=gaps.get((row.trainee, "missed"), 0),
+                contradictions=gaps.get((row.trainee, "contradiction"), 0),
+                must_not=gaps.get((row.trainee, "must_not"), 0),
             )
         )
     for s in stats:
@@ -401,7 +475,8 @@ def _team_key(sort: str):
         return lambda s: (s.weakest_rate is None, -(s.weakest_rate or 0), s.trainee)
     if sort == "last":
         return lambda s: (_neg_text(s.last_at), s.trainee)
-    attribute = {"calls": "calls", "latest": "latest", "best": "best", "trend": "trend", "pass_rate": "pass_rate"}[sort]
+    attribute = {"calls": "calls", "latest": "latest", "best": "best", "trend": "trend", "pass_rate": "pass_rate",
+                 "contradictions": "contradictions", "must_not": "must_not"}[sort]  # fmt: skip
     return lambda s: (getattr(s, attribute) is None, -(getattr(s, attribute) or 0), s.trainee)
 
 

@@ -140,7 +140,8 @@ SELECT c.trainee, cf.phrase_id, MAX(cf.phrase), MAX(cf.suggest), MAX(cf.severity
 ON CONFLICT (trainee, phrase_id) DO UPDATE
    SET uses = uses + excluded.uses, phrase = excluded.phrase, suggest = excluded.suggest,
        severity = excluded.severity"""
-_REFRESH_SUMMARIES = (
+# Migration 3 backfilled with these; it must keep running them, and only them, on a new database.
+_REFRESH_CATEGORIES_AND_FORBIDDEN = (
     _SUBTRACT_TRAINEE_CATEGORY,
     _SUBTRACT_TRAINEE_FORBIDDEN,
     _DELETE_CALL_CATEGORY,
@@ -150,6 +151,54 @@ _REFRESH_SUMMARIES = (
     _ADD_TRAINEE_CATEGORY,
     _ADD_TRAINEE_FORBIDDEN,
 )
+# Substance (migration 5): per call and per trainee, the key points missed (not said at all), the contradictions
+# (a drawn fact stated wrong) and the must-not breaches, each by scenario and id. Contradictions and breaches are
+# read from the turn's analysis, where the scorer keeps them.
+SUBSTANCE_KINDS = ("missed", "contradiction", "must_not")
+_SUBTRACT_TRAINEE_SUBSTANCE = """
+UPDATE trainee_substance
+   SET uses = trainee_substance.uses - old.uses
+  FROM (SELECT c.trainee, cs.kind, cs.scenario_id, cs.item_id, SUM(cs.uses) AS uses
+          FROM call_substance cs JOIN calls c ON c.call_id = cs.call_id
+         WHERE cs.call_id IN (SELECT call_id FROM refresh_ids)
+         GROUP BY c.trainee, cs.kind, cs.scenario_id, cs.item_id) AS old
+ WHERE trainee_substance.trainee = old.trainee AND trainee_substance.kind = old.kind
+   AND trainee_substance.scenario_id = old.scenario_id AND trainee_substance.item_id = old.item_id"""
+_DELETE_CALL_SUBSTANCE = "DELETE FROM call_substance WHERE call_id IN (SELECT call_id FROM refresh_ids)"
+_INSERT_CALL_SUBSTANCE = """
+INSERT INTO call_substance (call_id, kind, scenario_id, item_id, uses)
+SELECT call_id, kind, scenario_id, item_id, COUNT(*) FROM (
+    SELECT t.call_id, 'missed' AS kind, c.scenario_id, p.value AS item_id
+      FROM turns t JOIN calls c ON c.call_id = t.call_id, json_each(t.points_missed) AS p
+     WHERE t.call_id IN (SELECT call_id FROM refresh_ids) AND t.counted AND t.score IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM json_each(t.analysis, '$.contradictions') AS x
+                        WHERE json_extract(x.value, '$.point') = p.value)
+    UNION ALL
+    SELECT t.call_id, 'contradiction', c.scenario_id, json_extract(x.value, '$.point')
+      FROM turns t JOIN calls c ON c.call_id = t.call_id, json_each(t.analysis, '$.contradictions') AS x
+     WHERE t.call_id IN (SELECT call_id FROM refresh_ids) AND t.counted AND t.score IS NOT NULL
+    UNION ALL
+    SELECT t.call_id, 'must_not', c.scenario_id, json_extract(m.value, '$.id')
+      FROM turns t JOIN calls c ON c.call_id = t.call_id, json_each(t.analysis, '$.must_not') AS m
+     WHERE t.call_id IN (SELECT call_id FROM refresh_ids) AND t.counted AND t.score IS NOT NULL)
+ GROUP BY call_id, kind, scenario_id, item_id"""
+_ADD_TRAINEE_SUBSTANCE = """
+INSERT INTO trainee_substance (trainee, kind, scenario_id, item_id, uses)
+SELECT c.trainee, cs.kind, cs.scenario_id, cs.item_id, SUM(cs.uses)
+  FROM call_substance cs JOIN calls c ON c.call_id = cs.call_id
+ WHERE cs.call_id IN (SELECT call_id FROM refresh_ids)
+ GROUP BY c.trainee, cs.kind, cs.scenario_id, cs.item_id
+ON CONFLICT (trainee, kind, scenario_id, item_id) DO UPDATE SET uses = uses + excluded.uses"""
+_REFRESH_SUBSTANCE = (
+    _SUBTRACT_TRAINEE_SUBSTANCE,
+    _DELETE_CALL_SUBSTANCE,
+    _INSERT_CALL_SUBSTANCE,
+    _ADD_TRAINEE_SUBSTANCE,
+)
+_REFRESH_SUMMARIES = _REFRESH_CATEGORIES_AND_FORBIDDEN + _REFRESH_SUBSTANCE
+_SUMMARY_TABLES = (
+    "call_category", "call_forbidden", "trainee_category", "trainee_forbidden", "call_substance", "trainee_substance",
+)  # fmt: skip
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
@@ -261,7 +310,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE TEMP TABLE IF NOT EXISTS refresh_ids (call_id TEXT PRIMARY KEY)",
             "DELETE FROM refresh_ids",
             "INSERT INTO refresh_ids SELECT call_id FROM calls",
-            *_REFRESH_SUMMARIES,
+            *_REFRESH_CATEGORIES_AND_FORBIDDEN,
             "DELETE FROM refresh_ids",
         ),
     ),
@@ -274,6 +323,25 @@ MIGRATIONS: tuple[Migration, ...] = (
             "DROP INDEX calls_trainee",
             """CREATE INDEX calls_trainee_time ON calls
                 (trainee, status, started_at, seq, score, reviewed_score, passed, scenario_id, call_id)""",
+        ),
+    ),
+    Migration(
+        5,
+        "substance: key points missed, contradictions and must-not breaches per call and trainee",
+        (
+            """CREATE TABLE call_substance (
+                call_id TEXT NOT NULL, kind TEXT NOT NULL, scenario_id TEXT NOT NULL, item_id TEXT NOT NULL,
+                uses INTEGER NOT NULL,
+                PRIMARY KEY (call_id, kind, scenario_id, item_id)) WITHOUT ROWID""",
+            """CREATE TABLE trainee_substance (
+                trainee TEXT NOT NULL, kind TEXT NOT NULL, scenario_id TEXT NOT NULL, item_id TEXT NOT NULL,
+                uses INTEGER NOT NULL,
+                PRIMARY KEY (trainee, kind, scenario_id, item_id)) WITHOUT ROWID""",
+            "CREATE TEMP TABLE IF NOT EXISTS refresh_ids (call_id TEXT PRIMARY KEY)",
+            "DELETE FROM refresh_ids",
+            "INSERT INTO refresh_ids SELECT call_id FROM calls",
+            *_REFRESH_SUBSTANCE,
+            "DELETE FROM refresh_ids",
         ),
     ),
 )
@@ -446,6 +514,17 @@ class ForbiddenCount:
     severity: str
     uses: int
     last_used: str = ""
+
+
+@dataclass
+class SubstanceCount:
+    """How often a trainee missed a key point, stated it wrong (contradiction) or broke a must-not rule."""
+
+    trainee: str
+    kind: str  # one of SUBSTANCE_KINDS
+    scenario_id: str
+    item_id: str  # key point id, or must-not id
+    uses: int
 
 
 @dataclass
@@ -715,13 +794,9 @@ class HistoryStore:
     def rebuild_summaries(self) -> None:
         """Recompute every summary table from the turns (after a manual edit of the database)."""
         with self._write() as conn:
-            for table in ("call_category", "call_forbidden", "trainee_category", "trainee_forbidden"):
+            for table in _SUMMARY_TABLES:
                 conn.execute(f"DELETE FROM {table}")
-            conn.execute("DELETE FROM refresh_ids")
-            conn.execute("INSERT INTO refresh_ids SELECT call_id FROM calls")
-            for statement in _REFRESH_SUMMARIES[4:]:
-                conn.execute(statement)
-            conn.execute("DELETE FROM refresh_ids")
+            self._refresh(conn, [row[0] for row in conn.execute("SELECT call_id FROM calls")])
         self.checkpoint()
 
     # ---- calls -----------------------------------------------------------------------------------
@@ -999,6 +1074,24 @@ class HistoryStore:
         )
         return [ForbiddenCount(*r) for r in rows]
 
+    def substance_totals(self, trainee: str | None = None) -> list[SubstanceCount]:
+        """Key points missed, contradictions and must-not breaches, per trainee, scenario and id."""
+        sql = "SELECT trainee, kind, scenario_id, item_id, uses FROM trainee_substance WHERE uses > 0"
+        params: tuple = ()
+        if trainee is not None:
+            sql += " AND trainee = ?"
+            params = (trainee,)
+        return [SubstanceCount(*r) for r in self._read(sql + " ORDER BY trainee, kind, uses DESC, item_id", params)]
+
+    def substance_recent(self, trainee: str, last_calls: int) -> list[SubstanceCount]:
+        rows = self._read(
+            "SELECT ?, cs.kind, cs.scenario_id, cs.item_id, SUM(cs.uses) FROM call_substance cs "
+            "WHERE cs.call_id IN (SELECT call_id FROM calls WHERE trainee = ? ORDER BY started_at DESC, seq DESC LIMIT ?) "
+            "GROUP BY cs.kind, cs.scenario_id, cs.item_id",
+            (trainee, trainee, last_calls),
+        )
+        return [SubstanceCount(*r) for r in rows]
+
     def scenario_results(self, trainee: str) -> list[ScenarioResult]:
         rows = self._read(
             f"SELECT scenario_id, MAX(scenario_title), COUNT(*), SUM(status = 'complete'), "
@@ -1038,6 +1131,7 @@ def _row_to_turn(row: tuple) -> TurnRecord:
     (idx, turn_id, caller_line, reply, source, response_s, categories, expected, missed, forbidden, points_hit,
      points_missed, score, reasons, analysis, asked_repeat, retry_of, counted, confidence, audio_path, speech,
      comment, next_turn, at) = row  # fmt: skip
+    analysis = json.loads(analysis)
     return TurnRecord(
         index=idx,
         turn_id=turn_id,
@@ -1053,7 +1147,9 @@ def _row_to_turn(row: tuple) -> TurnRecord:
         points_missed=json.loads(points_missed),
         score=score,
         reasons=json.loads(reasons),
-        analysis=json.loads(analysis),
+        analysis=analysis,
+        contradictions=analysis.get("contradictions", []),
+        must_not=analysis.get("must_not", []),
         asked_repeat=bool(asked_repeat),
         retry_of=retry_of,
         counted=bool(counted),

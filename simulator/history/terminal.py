@@ -14,7 +14,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from simulator.history.reports import RECENT_CALLS, Progress, TeamStat, category_title
+from simulator.history.reports import RECENT_CALLS, SUBSTANCE_TITLES, Progress, TeamStat, category_title
 
 STATUS = {"complete": "完成", "incomplete": "未完成", "in_progress": "进行中"}
 END_REASON = {
@@ -152,8 +152,14 @@ def _turn_block(t: dict) -> Group:
         lines.append(Text(f"禁语「{f.get('phrase', '')}」→ 应说「{f.get('suggest', '')}」", style="red"))
     for s in t["suggestions"]:
         lines.append(Text(f"建议({category_title(s.get('category', ''))}): {s.get('phrase', '')}", style="yellow"))
-    if t["points_missed"]:
-        lines.append(Text("漏掉要点: " + ", ".join(t["points_missed"]), style="yellow"))
+    for c in t.get("contradictions", []):
+        lines.append(Text(f"说错事实: 说成了「{c.get('said', '')}」, 正确的是「{c.get('right', '')}」", style="red"))
+    for m in t.get("must_not", []):
+        lines.append(Text(f"不能说的话({m.get('text', '')}) → 应说「{m.get('suggest', '')}」", style="red"))
+    wrong = {c.get("point") for c in t.get("contradictions", [])}
+    missed = [p for p in t["points_missed"] if p not in wrong]
+    if missed:
+        lines.append(Text("漏掉要点: " + ", ".join(missed), style="yellow"))
     for reason in t["reasons"]:
         lines.append(Text(f"  {reason.get('delta', 0):+g}  {reason.get('why', '')}", style="dim"))
     if t["comment"]:
@@ -223,6 +229,15 @@ def render_progress(p: Progress, console: Console) -> None:
         console.print(bad)
     else:
         console.print("没有用过服务禁语。")
+    if p.substance:
+        gaps = Table(title=f"要点与事实(说错和违规排前面; 最近 = 最近 {RECENT_CALLS} 通)", title_justify="left")
+        for name in ("类型", "场景", "要点 / 规定", "次数", "最近"):
+            gaps.add_column(name)
+        for g in p.substance:
+            style = "red" if g.kind != "missed" else None
+            gaps.add_row(Text(SUBSTANCE_TITLES[g.kind], style=style), Text(g.scenario_id), Text(g.text), str(g.uses),
+                         str(g.recent_uses))  # fmt: skip
+        console.print(gaps)
     if p.scenarios_not_passed:
         todo = Table(title="还没通过的场景", title_justify="left")
         for name in ("场景", "名称", "尝试", "最好"):
@@ -243,8 +258,8 @@ def render_team(stats: list[TeamStat], console: Console, sort: str) -> None:
     table = Table(title=f"团队成绩({len(stats)} 位学员, 按 {sort} 排序)", title_justify="left", box=box.SIMPLE_HEAD,
                   pad_edge=False, collapse_padding=True)
     for name, justify in (("学员", "left"), ("通话", "right"), ("最新", "right"), ("最好", "right"),
-                          ("趋势", "right"), ("通过率", "right"), ("最弱类别", "left"), ("走势", "left"),
-                          ("最后练习", "left")):  # fmt: skip
+                          ("趋势", "right"), ("通过率", "right"), ("最弱类别", "left"), ("漏要点", "right"),
+                          ("说错", "right"), ("违规", "right"), ("走势", "left"), ("最后练习", "left")):  # fmt: skip
         table.add_column(name, justify=justify, no_wrap=name != "学员", min_width=6 if name == "学员" else None)
     for s in stats:
         weakest = category_title(s.weakest) if s.weakest else "—"
@@ -256,6 +271,9 @@ def render_team(stats: list[TeamStat], console: Console, sort: str) -> None:
             fmt_trend(s.trend),
             fmt_rate(s.pass_rate),
             Text(weakest),
+            str(s.points_missed),
+            Text(str(s.contradictions), style="red" if s.contradictions else ""),
+            Text(str(s.must_not), style="red" if s.must_not else ""),
             Text(sparkline(s.recent, 8), style="cyan"),
             local_time(s.last_at, short=True)[:5],
         )
