@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from simulator.errors import Problem, ValidationError
@@ -63,6 +64,29 @@ class Guide:
 _TOP_KEYS = {"version", "words", "categories", "forbidden", "allowed", "not_negation", "reported_speech"}
 _CATEGORY_KEYS = {"title", "standard", "variants", "weight", "negative_ok", "exclude", "other_actor"}
 _FORBIDDEN_KEYS = {"id", "phrase", "variants", "instead", "severity", "allowed", "negatable"}
+
+
+@lru_cache(maxsize=1)
+def _bundled() -> Guide | None:
+    try:
+        return load_guide()
+    except (ValidationError, OSError):
+        return None
+
+
+def category_title(category: str) -> str:
+    """The guide's Chinese title of a category id (the id itself if the guide cannot load): the one name a
+    trainee and a supervisor see everywhere."""
+    guide = _bundled()
+    found = guide.categories.get(category) if guide else None
+    return found.title if found and found.title else category
+
+
+def category_standard(category: str) -> str:
+    """The guide's standard phrase of a category ("" if unknown)."""
+    guide = _bundled()
+    found = guide.categories.get(category) if guide else None
+    return found.standard if found else ""
 
 
 def load_guide(path: str | Path = GUIDE_PATH) -> Guide:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from scoring.guide import category_title
 from simulator.record import CallRecord, TurnRecord
 from simulator.scenario import Scenario, Turn, fill
 
@@ -13,15 +14,6 @@ if TYPE_CHECKING:
     from scoring.scorecard import Scorecard
     from scoring.types import ReplyAnalysis, TurnScore
 
-CATEGORY_ZH = {
-    "greeting": "问候",
-    "ask_case_info": "询问案件信息",
-    "verify_identity": "核实身份",
-    "empathy": "安抚情绪",
-    "hold": "请对方稍等",
-    "commitment": "承诺与转告",
-    "closing": "结束语",
-}
 END_REASON_ZH = {
     "end": "通话正常结束",
     "time_limit": "到达通话时限",
@@ -30,10 +22,6 @@ END_REASON_ZH = {
     "replies_exhausted": "回答用完 (已保存为未完成)",
     "error": "出错中断 (已保存为未完成)",
 }
-
-
-def category_name(cid: str) -> str:
-    return CATEGORY_ZH.get(cid, cid)
 
 
 def highlight_reply(text: str, analysis: dict) -> str:
@@ -106,9 +94,9 @@ class RichUI:
         by_model = {m.category for m in analysis.matches if m.source == "model"}
         for cid in score.hit:
             note = "  [dim](没有对上规范用语原话,模型判断意思相近)[/]" if cid in by_model else ""
-            lines.append(f"[green]✓ {category_name(cid)}[/]{note}")
+            lines.append(f"[green]✓ {category_title(cid)}[/]{note}")
         for s in analysis.suggestions:
-            lines.append(f"[red]✗ {category_name(s.category)}[/]  建议说: 「{s.phrase}」")
+            lines.append(f"[red]✗ {category_title(s.category)}[/]  建议说: 「{s.phrase}」")
         for f in analysis.forbidden:
             how = "  [dim](模型判断,说法与此禁语相近)[/]" if f.source == "model" else ""
             lines.append(f"[bold red]✗ 服务禁语「{f.phrase}」[/]{how}  应改说: 「{f.suggest}」")
@@ -190,7 +178,7 @@ def scorecard_panel(card: dict, call: CallRecord, hidden: list[str], point_texts
         for cid, row in categories.items():
             done = f"{row.get('hit', 0)}/{row.get('expected', 0)}"
             style = "green" if row.get("hit", 0) >= row.get("expected", 0) else "red"
-            table.add_row(category_name(cid), f"[{style}]{done}[/]")
+            table.add_row(category_title(cid), f"[{style}]{done}[/]")
         parts.append(table)
     for f in card.get("forbidden", []):
         parts.append(f"[bold red]服务禁语「{f.get('phrase')}」× {f.get('count', 1)}[/]  应改说: 「{f.get('suggest')}」")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
+from scoring.guide import category_standard, category_title
 from simulator.errors import NotFound, TrainerError
 from simulator.history.pseudonyms import MENTOR, Identity, Pseudonymizer
 from simulator.history.store import CallRow, HistoryStore, Review, ScoredCall
@@ -27,29 +28,6 @@ def pseudonymizer(store: HistoryStore, anonymize: bool) -> Pseudonymizer | Ident
     if not anonymize:
         return Identity()
     return Pseudonymizer(store.pseudonym_secret(), store.trainees(), store.mentors())
-
-
-@lru_cache(maxsize=1)
-def _guide():
-    """The phrasing guide for category titles and standard phrases; ids are shown if it cannot load."""
-    try:
-        from scoring.guide import load_guide
-
-        return load_guide()
-    except (TrainerError, OSError, ImportError):
-        return None
-
-
-def category_title(category: str) -> str:
-    guide = _guide()
-    found = guide.categories.get(category) if guide else None
-    return found.title if found and found.title else category
-
-
-def category_standard(category: str) -> str:
-    guide = _guide()
-    found = guide.categories.get(category) if guide else None
-    return found.standard if found else ""
 
 
 @lru_cache(maxsize=1)
