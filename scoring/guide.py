@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from simulator.errors import Problem, ValidationError
-from simulator.yamlio import Document, load_file
+from core.errors import Problem, ValidationError
+from core.suggest import did_you_mean
+from core.yamlio import Document, load_file
 
 GUIDE_PATH = Path(__file__).with_name("guide.yaml")
 FIXED_CATEGORIES = ("greeting", "ask_case_info", "verify_identity", "empathy", "hold", "commitment", "closing")
@@ -152,8 +153,6 @@ def _phrase_ok(doc: Document, where: tuple, phrase: str, problems: list[Problem]
 
 
 def _unknown(doc: Document, where: tuple, data: dict, known: set[str], problems: list[Problem]) -> None:
-    from simulator.validate import did_you_mean
-
     for key in data:
         if key not in known:
             problems.append(doc.problem(where + (key,), f"未知的键 {key!r}", did_you_mean(key, known)))

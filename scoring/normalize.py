@@ -22,7 +22,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from simulator.errors import EngineMissing
+from core.errors import EngineMissing
 
 # Always noise in a transcript; never part of a guide phrase.
 FILLERS = frozenset("嗯呃唔")

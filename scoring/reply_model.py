@@ -22,8 +22,8 @@ import math
 from collections import Counter
 from pathlib import Path
 
+from core.errors import TrainerError
 from scoring.normalize import Normalized, coarse_key
-from simulator.errors import TrainerError
 
 MODEL_PATH = Path(__file__).with_name("reply_model.json.gz")
 NGRAM_SIZES = (1, 2, 3)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from simulator.errors import NotFound, ValidationError
+from core.errors import NotFound, ValidationError
 from simulator.scenario import Scenario
 
 LIBRARY_DIR = Path(os.environ.get("HOTLINE_TRAINER_SCENARIOS", Path(__file__).resolve().parent.parent / "scenarios"))
@@ -34,9 +34,8 @@ def find_scenario(ref: str, folder: Path | None = None) -> Scenario:
     candidate = folder / f"{ref}.yaml"
     if candidate.is_file():
         return load_scenario(candidate)
-    ids = sorted(p.stem for p in folder.glob("*.yaml"))
-    import difflib
+    from core.suggest import closest
 
-    close = difflib.get_close_matches(ref, ids, n=1)
-    hint = f"是不是 {close[0]}?" if close else "用 run_training.py list 查看全部场景"
+    close = closest(ref, (p.stem for p in folder.glob("*.yaml")))
+    hint = f"是不是 {close}?" if close else "用 run_training.py list 查看全部场景"
     raise NotFound(f"没有 id 为 {ref!r} 的场景 - {hint}")

@@ -17,9 +17,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
+from core.errors import TrainerError
 from simulator.engines.base import Heard, Listener, Speaker
 from simulator.engines.whisper_listener import LOW_CONFIDENCE  # a light module: no model is loaded on import
-from simulator.errors import TrainerError
 from simulator.record import (
     COMPLETE,
     END_REACHED,

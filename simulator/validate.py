@@ -8,14 +8,15 @@ cover YAML syntax, unknown keys (with "did you mean"), types and ranges, missing
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from simulator.errors import Problem, ValidationError
+from core.errors import Problem, ValidationError
+from core.suggest import did_you_mean
+from core.yamlio import Document, load_file
 from simulator.scenario import (
     END,
     MOODS,
@@ -30,7 +31,6 @@ from simulator.scenario import (
     Turn,
     Voice,
 )
-from simulator.yamlio import Document, load_file
 
 KEBAB = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 TURN_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
@@ -51,13 +51,6 @@ SEVERITIES = ("minor", "major", "critical")  # as the guide's forbidden phrases 
 BRANCH_KEYS = {"if", "goto"}
 CONDITION_KEYS = {"hit", "missed", "point", "missed_point", "forbidden", "score_below", "score_at_least"}
 EXAMPLE_KEYS = {"name", "replies", "score", "path", "seed", "passed"}
-
-
-def did_you_mean(key: str, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(str(key), sorted(known), n=1, cutoff=0.6)
-    if close:
-        return f"是不是想写 {close[0]!r}?"
-    return "可用的键: " + ", ".join(sorted(known))
 
 
 class _Checker:
@@ -551,11 +544,7 @@ def _kind(value: Any) -> str:
 
 
 def _closest(name: str, known: Iterable[str], noun: str) -> str:
-    known = sorted(known)
-    close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
-    if close:
-        return f"是不是想写 {close[0]!r}?"
-    return f"可用的{noun}: " + ", ".join(known)
+    return did_you_mean(name, known, noun, cutoff=0.5)
 
 
 def _choose_turn(name: str, turns: Iterable[str]) -> str:

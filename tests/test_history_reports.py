@@ -9,7 +9,7 @@ import pytest
 from rich.console import Console
 from test_history_store import NO_IDEA, new_call, play, turn
 
-from simulator.errors import NotFound, TrainerError
+from core.errors import NotFound, TrainerError
 from simulator.history import reports
 from simulator.history.pseudonyms import Pseudonymizer
 from simulator.history.store import HistoryStore

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.errors import NotFound, TrainerError
+from core.errors import NotFound, TrainerError
 from simulator.history import store as store_module
 from simulator.history.store import (
     LATEST_VERSION,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from core.errors import ValidationError
 from scoring.guide import FIXED_CATEGORIES, GUIDE_PATH, check_guide, load_guide
 from scoring.matcher import SyntaxProblem, compile_phrase, expand_words
 from scoring.scorer import Scorer
-from simulator.errors import ValidationError
 
 MINIMAL = "\n".join(
     ["words:", "  转告: [转告, 转达]", "categories:"]

@@ -10,10 +10,10 @@ import json
 import pytest
 from conftest import ROOT
 
+from core.errors import TrainerError
 from scoring.normalize import normalize
 from scoring.reply_model import CODES, MODEL_PATH, TEXT, ReplyModel, ngrams
 from scoring.scorer import Scorer
-from simulator.errors import TrainerError
 
 
 def _training_module():

@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 import yaml
 
+from core.errors import EngineMissing
 from simulator.engines import playback
 from simulator.engines.audio_cache import AudioCache, cache_key, default_tts_dir, wav_is_complete
 from simulator.engines.pyttsx3_speaker import (
@@ -30,7 +31,6 @@ from simulator.engines.pyttsx3_speaker import (
     speakable_text,
 )
 from simulator.engines.speakers import choose_speaker
-from simulator.errors import EngineMissing
 from simulator.scenario import Voice
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,9 +7,9 @@ from conftest import FIXTURES, ROOT, run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.errors import ValidationError
+from core.errors import ValidationError
+from core.yamlio import load_text
 from simulator.validate import check_scenario_file, load_scenario, validate_paths
-from simulator.yamlio import load_text
 
 GUIDE = str(FIXTURES / "guide-min.yaml")
 B = "tests/fixtures/broken"

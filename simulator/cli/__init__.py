@@ -47,7 +47,7 @@ def _version() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from simulator.errors import TrainerError
+    from core.errors import TrainerError
 
     parser = build_parser()
     args = parser.parse_args(argv)

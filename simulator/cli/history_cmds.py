@@ -101,7 +101,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     _check_date(args.since)
     _check_date(args.until)
     if args.limit < 0:
-        from simulator.errors import TrainerError
+        from core.errors import TrainerError
 
         raise TrainerError("--limit 不能是负数 - 用 0 表示全部")
     with _store(args) as store:
@@ -157,7 +157,7 @@ def cmd_progress(args: argparse.Namespace) -> int:
 
 def _library_titles() -> dict[str, str] | None:
     """Scenario id -> title of the library, so scenarios never tried count as not passed yet."""
-    from simulator.errors import TrainerError
+    from core.errors import TrainerError
 
     try:
         from simulator.library import load_library
@@ -184,7 +184,7 @@ def cmd_team(args: argparse.Namespace) -> int:
 
 
 def cmd_review(args: argparse.Namespace) -> int:
-    from simulator.errors import TrainerError
+    from core.errors import TrainerError
 
     if args.score is not None and not (args.reason or "").strip():
         raise TrainerError("改分必须写明理由 - 请加上 --reason 理由 (原分会保留)")

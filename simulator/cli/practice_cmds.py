@@ -31,9 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _listener(args: argparse.Namespace, scenario, ui) -> object:
+    from core.errors import EngineMissing
     from simulator.engines.scripted_listener import ScriptedListener
     from simulator.engines.typed_listener import TypedListener
-    from simulator.errors import EngineMissing
     from simulator.library import LIBRARY_DIR
 
     if args.replies:
@@ -78,9 +78,9 @@ def cmd_practice(args: argparse.Namespace) -> int:
     listener = _listener(args, scenario, ui)
     speaker = None
     if not args.no_audio:
+        from core.errors import EngineMissing
         from simulator.engines.playback import audio_output_available
         from simulator.engines.speakers import choose_speaker
-        from simulator.errors import EngineMissing
 
         if not audio_output_available():  # rendering would be wasted (and the neural voice is slow to load)
             ui.notice("没有可用的音频输出设备: 来电人的话只以文字显示。")

@@ -220,7 +220,7 @@ examples:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
-    from simulator.errors import TrainerError
+    from core.errors import TrainerError
     from simulator.library import LIBRARY_DIR
     from simulator.validate import KEBAB
 

@@ -7,8 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from core.errors import TrainerError
 from simulator.cli.output import add_output_options, console, print_json
-from simulator.errors import TrainerError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

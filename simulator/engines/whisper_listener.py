@@ -29,9 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from core.errors import EngineMissing, NotFound, TrainerError
 from simulator.engines.base import Heard
 from simulator.engines.whisper_model import FASTER_WHISPER_INSTALL, resolve_model
-from simulator.errors import EngineMissing, NotFound, TrainerError
 
 if TYPE_CHECKING:
     import numpy as np

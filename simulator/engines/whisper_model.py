@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from simulator.errors import EngineMissing
+from core.errors import EngineMissing
 
 MODEL_ENV = "HOTLINE_TRAINER_WHISPER_MODEL"  # another faster-whisper model: a path or a size name
 MODEL_DIR_ENV = "HOTLINE_TRAINER_MODEL_DIR"  # where the bundled model is set up

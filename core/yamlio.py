@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from simulator.errors import Problem
+from core.errors import Problem
 
 Path_ = tuple[str | int, ...]
 
