@@ -32,6 +32,10 @@ class Category:
     # phrases that hand the rest of their clause to someone else or to the general case (您需要…, 法官说…,
     # 一般…): a variant after one, in the same clause, is not the trainee's own act unless 我/我们 comes between
     other_actor: tuple[str, ...] = ()
+    # words that only back up what else the reply says (您放心, 我保证): when the reply breaks one of
+    # ``hollow_with`` (a promised refund date), they back a false promise and earn nothing
+    hollow: tuple[str, ...] = ()
+    hollow_with: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,9 @@ class Guide:
 
 
 _TOP_KEYS = {"version", "words", "categories", "forbidden", "allowed", "not_negation", "reported_speech"}
-_CATEGORY_KEYS = {"title", "standard", "variants", "weight", "negative_ok", "exclude", "other_actor"}
+_CATEGORY_KEYS = {
+    "title", "standard", "variants", "weight", "negative_ok", "exclude", "other_actor", "hollow", "hollow_with",
+}  # fmt: skip
 _FORBIDDEN_KEYS = {"id", "phrase", "variants", "instead", "severity", "allowed", "negatable"}
 
 
@@ -204,6 +210,8 @@ def _check(doc: Document, problems: list[Problem]) -> Guide | None:
             other_actor=_strings(
                 doc, where + ("other_actor",), raw.get("other_actor"), problems, required=False, words=words
             ),
+            hollow=_strings(doc, where + ("hollow",), raw.get("hollow"), problems, required=False, words=words),
+            hollow_with=_strings(doc, where + ("hollow_with",), raw.get("hollow_with"), problems, required=False, plain=True),
         )
     for cid in FIXED_CATEGORIES:
         if raw_categories and cid not in raw_categories:

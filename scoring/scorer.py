@@ -60,6 +60,7 @@ class _CompiledCategory:
     patterns: tuple[Pattern, ...]
     exclude: tuple[Pattern, ...]
     other_actor: tuple[Pattern, ...] = ()
+    hollow: tuple[Pattern, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -90,11 +91,14 @@ class Scorer:
                 ),
                 tuple(compile_phrase(v) for v in category.exclude),
                 tuple(compile_phrase(v) for v in category.other_actor),
+                tuple(compile_phrase(v) for v in category.hollow),
             )
             for category in guide.categories.values()
         ]
         self._categories = [
-            _CompiledCategory(c.category, tuple(p for p in c.patterns if p is not None), c.exclude, c.other_actor)
+            _CompiledCategory(
+                c.category, tuple(p for p in c.patterns if p is not None), c.exclude, c.other_actor, c.hollow
+            )
             for c in self._categories
         ]
         shared_allowed = tuple(compile_phrase(a) for a in guide.allowed)
@@ -121,6 +125,7 @@ class Scorer:
             yield from c.patterns
             yield from c.exclude
             yield from c.other_actor
+            yield from c.hollow
         for f in self._forbidden:
             yield from f.patterns
             yield from f.allowed
@@ -185,6 +190,7 @@ class Scorer:
                 MustNotUse(rule.id, rule.text, norm.span(hit.start, hit.end), rule.suggest, rule.severity)
             )
         blocked = forbidden_hits + [hit for _, hit in breaches]
+        charged_ids = {f.id for f in analysis.forbidden}
         for compiled in self._categories:
             hits, seen = self._category_hits(matcher, compiled, shields)
             # words inside quotation marks are someone else's (法官跟您说“稍等一下”): not the agent's act
@@ -192,6 +198,9 @@ class Scorer:
             # words that are part of a forbidden phrase or a must-not breach do not also earn a category
             # (案号你自己查一下; 钱下个月一定退给您 is no commitment)
             hits = [h for h in hits if not any(h.start < f.end and f.start < h.end for f in blocked)]
+            if hits and compiled.hollow and charged_ids & set(compiled.category.hollow_with):
+                hollow = [h for p in compiled.hollow for h in matcher.find(p, fuzzy=False)]
+                hits = [h for h in hits if not any(h.start < o.end and o.start < h.end for o in hollow)]
             if hits:
                 analysis.categories.append(compiled.category.id)
                 analysis.matches.extend(

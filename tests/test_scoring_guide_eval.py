@@ -25,6 +25,8 @@ LATER_PARTS = [
     ("dev5", 240, 0.97),  # 0.99 / 1.00 after (0.94 / 0.92 before)
     ("dev6", 220, 0.95),  # 0.97 / 0.97 after (0.86 / 0.87 before)
     ("dev7", 220, 0.85),  # issue 10 (boundaries, own-words rudeness): categories 0.85 / forbidden 0.47 before
+    ("dev8", 160, 0.85),  # issue 10, second batch: 0.80 / 0.70 before tuning on it
+    ("dev9", 160, 0.85),  # issue 10, second batch: 0.86 / 0.71 before tuning on it
 ]
 
 # Replies written by the scorer's author from how hotline agents talk (not taken from the evaluation set), labeled
