@@ -176,15 +176,23 @@ class Scorer:
         # (有意见你找领导去 is complain_to_boss, not also ask_someone_else for its 你找…去)
         found.sort(key=lambda x: (-x[0].length, -_SEVERITY_RANK.get(x[1].severity, 1), x[0].start))
         forbidden_hits: list[Hit] = []
+        found_ids: list[str] = []
         for hit, f in found:
             if any(hit.start < h.end and h.start < hit.end for h in forbidden_hits):
                 continue
             forbidden_hits.append(hit)
+            found_ids.append(f.id)
             analysis.forbidden.append(
                 ForbiddenUse(f.id, f.phrase, norm.span(hit.start, hit.end), f.instead, f.severity)
             )
         analysis.forbidden.sort(key=lambda f: f.span)
         breaches = self._must_not_hits(matcher, must_not, shields, quotes)
+        broken = {rule.id for rule, _ in breaches}
+        for rule in must_not:  # the guide's own phrases for the same boundary break the rule too
+            hit = next((h for h, f in zip(forbidden_hits, found_ids, strict=True) if f in rule.forbidden), None)
+            if hit is not None and rule.id not in broken:
+                breaches.append((rule, hit))
+                broken.add(rule.id)
         for rule, hit in breaches:
             analysis.must_not.append(
                 MustNotUse(rule.id, rule.text, norm.span(hit.start, hit.end), rule.suggest, rule.severity)
@@ -210,6 +218,11 @@ class Scorer:
                 guarded.add(compiled.category.id)
         if self.model is not None:
             self._add_model_labels(norm, analysis, guarded)
+            for rule in must_not:  # what the model found of a linked boundary breaks the rule as well
+                use = next((f for f in analysis.forbidden if f.id in rule.forbidden), None)
+                if use is not None and rule.id not in broken:
+                    analysis.must_not.append(MustNotUse(rule.id, rule.text, use.span, rule.suggest, rule.severity))
+                    broken.add(rule.id)
         analysis.matches.sort(key=lambda m: (m.span, m.category))
         for point in key_points:
             self._judge_point(matcher, point, shields, quotes, analysis)

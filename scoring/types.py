@@ -28,6 +28,7 @@ class MustNot:
     any: tuple[str, ...]
     severity: str = "major"  # minor | major | critical, as the guide's forbidden phrases
     suggest: str = ""  # what to say instead
+    forbidden: tuple[str, ...] = ()  # the guide's forbidden ids that break this rule too (promise_result)
 
 
 @dataclass(frozen=True)

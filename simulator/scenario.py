@@ -123,7 +123,14 @@ class Scenario:
     def rules_for_turn(self, turn: Turn, values: dict[str, str]) -> tuple[MustNot, ...]:
         """The scenario's and the turn's must-not rules, placeholders filled."""
         return tuple(
-            MustNot(m.id, fill(m.text, values), tuple(fill(a, values) for a in m.any), m.severity, fill(m.suggest, values))
+            MustNot(
+                m.id,
+                fill(m.text, values),
+                tuple(fill(a, values) for a in m.any),
+                m.severity,
+                fill(m.suggest, values),
+                m.forbidden,
+            )
             for m in self.must_not + turn.must_not
         )
 

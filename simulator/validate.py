@@ -46,7 +46,7 @@ CALLER_KEYS = {"name", "persona", "mood", "voice"}
 VOICE_KEYS = {"variant", "rate", "pitch", "volume"}
 TURN_KEYS = {"say", "expect", "key_points", "next", "hint", "must_not"}
 POINT_KEYS = {"id", "text", "any", "value"}
-MUST_NOT_KEYS = {"id", "text", "any", "severity", "suggest"}
+MUST_NOT_KEYS = {"id", "text", "any", "severity", "suggest", "forbidden"}
 SEVERITIES = ("minor", "major", "critical")  # as the guide's forbidden phrases (scoring/guide.py)
 BRANCH_KEYS = {"if", "goto"}
 CONDITION_KEYS = {"hit", "missed", "point", "missed_point", "forbidden", "score_below", "score_at_least"}
@@ -56,10 +56,17 @@ EXAMPLE_KEYS = {"name", "replies", "score", "path", "seed", "passed"}
 class _Checker:
     """Collects problems for one scenario document while building its dataclasses."""
 
-    def __init__(self, doc: Document, categories: set[str] | None, words: dict[str, tuple[str, ...]] | None = None):
+    def __init__(
+        self,
+        doc: Document,
+        categories: set[str] | None,
+        words: dict[str, tuple[str, ...]] | None = None,
+        forbidden_ids: set[str] | None = None,
+    ):
         self.doc = doc
         self.categories = categories  # None when the guide itself failed to load
         self.words = words or {}  # the guide's word groups, usable as 【名称】 in scenario phrases
+        self.forbidden_ids = forbidden_ids  # the guide's forbidden ids a must_not rule may name (None: unchecked)
         self.problems: list[Problem] = []
         self.placeholders: list[tuple[tuple, str]] = []  # (where, text) to check against variables
         self.value_refs: list[tuple[tuple, str]] = []  # (where, variable) named by a key point's value
@@ -307,7 +314,11 @@ class _Checker:
                 self.add(rw + ("severity",), f"未知的严重程度 {severity!r}", "取 minor、major 或 critical")
                 severity = "major"
             suggest = self.text(rw + ("suggest",), raw.get("suggest"))
-            rules.append(MustNot(rid, text, phrases, str(severity), suggest))
+            linked = self.text_list(rw + ("forbidden",), raw.get("forbidden"))
+            for i, fid in enumerate(linked):
+                if self.forbidden_ids is not None and fid and fid not in self.forbidden_ids:
+                    self.add(rw + ("forbidden", i), f"规范用语中没有禁语 {fid!r}", _closest(fid, self.forbidden_ids, "禁语"))
+            rules.append(MustNot(rid, text, phrases, str(severity), suggest, linked))
         return tuple(rules)
 
     def phrases(self, where: tuple, value: Any) -> tuple[str, ...]:
@@ -551,20 +562,19 @@ def _choose_turn(name: str, turns: Iterable[str]) -> str:
     return _closest(name, list(turns) + [END], "轮次")
 
 
-def _guide_categories() -> tuple[set[str] | None, dict[str, tuple[str, ...]], list[Problem]]:
+def _guide():
     from scoring.guide import check_guide
 
-    guide, problems = check_guide()
-    return (set(guide.categories) if guide else None), (guide.words if guide else {}), problems
+    return check_guide()
 
 
-def check_scenario_file(
-    path: str | Path, categories: set[str] | None, words: dict[str, tuple[str, ...]] | None = None
-) -> tuple[Scenario | None, list[Problem]]:
+def check_scenario_file(path: str | Path, categories: set[str] | None, guide=None) -> tuple[Scenario | None, list[Problem]]:
+    """Check one scenario file against the guide's categories (and, with ``guide``, its word groups and forbidden ids)."""
     doc, problems = load_file(path)
     if doc is None:
         return None, problems
-    checker = _Checker(doc, categories, words)
+    forbidden_ids = {f.id for f in guide.forbidden} if guide else None
+    checker = _Checker(doc, categories, guide.words if guide else None, forbidden_ids)
     scenario = checker.scenario()
     if scenario is not None:
         digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
@@ -580,8 +590,8 @@ def _with_hash(scenario: Scenario, digest: str) -> Scenario:
 
 def load_scenario(path: str | Path) -> Scenario:
     """Load one scenario file, raising ``ValidationError`` with every problem in it."""
-    categories, words, guide_problems = _guide_categories()
-    scenario, problems = check_scenario_file(path, categories, words)
+    guide, guide_problems = _guide()
+    scenario, problems = check_scenario_file(path, set(guide.categories) if guide else None, guide)
     if guide_problems or problems or scenario is None:
         raise ValidationError(guide_problems + problems)
     return scenario
@@ -609,7 +619,7 @@ def validate_paths(paths: Iterable[str | Path], *, guide: str | Path | None = No
     for path in scenario_files(paths):
         if guide is None and path.resolve() == GUIDE_PATH.resolve():
             continue  # the guide was checked above
-        scenario, found = check_scenario_file(path, categories, guide_obj.words if guide_obj else None)
+        scenario, found = check_scenario_file(path, categories, guide_obj)
         problems.extend(found)
         if scenario is None:
             continue

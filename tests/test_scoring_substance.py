@@ -205,9 +205,15 @@ def test_boundaries_and_own_words_rudeness(scorer: Scorer, text: str, forbidden:
     assert {f.id for f in scorer.analyze(text).forbidden} == forbidden
 
 
-def test_a_false_promise_earns_no_commitment(scorer: Scorer) -> None:
-    analysis = scorer.analyze("我保证下个月一定给您退回来")
+@pytest.mark.parametrize("text", ["我保证下个月一定给您退回来", "阿姨您放心，追回来的钱月底前肯定退给您，我跟您保证。"])
+def test_a_false_promise_earns_no_commitment(scorer: Scorer, text: str) -> None:
+    analysis = scorer.analyze(text)
     assert "promise_result" in {f.id for f in analysis.forbidden} and "commitment" not in analysis.categories
+
+
+def test_reassurance_still_counts_beside_a_real_promise(scorer: Scorer) -> None:
+    analysis = scorer.analyze("您放心，我会把您的情况转告法官，规定时间内给您答复。")
+    assert "commitment" in analysis.categories and not analysis.forbidden
 
 
 # -- the measured floor on the tuning part -------------------------------------------------------------
