@@ -33,16 +33,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from simulator.engines.audio_cache import AudioCache  # noqa: E402
-from simulator.engines.mic_listener import ListenSettings, LiveReply  # noqa: E402
-from simulator.engines.whisper_listener import (  # noqa: E402
-    LOW_CONFIDENCE,
-    SAMPLE_RATE,
-    audio_to_float,
-    get_recognizer,
-    load_wav,
-    to_simplified,
-)
+from simulator.engines.audio_in import SAMPLE_RATE, audio_to_float, load_wav  # noqa: E402
+from simulator.engines.simplified import to_simplified  # noqa: E402
+from simulator.engines.vad import ListenSettings, LiveReply  # noqa: E402
+from simulator.engines.whisper_recognizer import get_recognizer  # noqa: E402
 from simulator.scenario import Voice  # noqa: E402
+from simulator.session import LOW_CONFIDENCE  # noqa: E402
 
 HOTLINE_SENTENCES = [
     "您好，这里是一二三六八诉讼服务热线，请问有什么可以帮您？",
@@ -133,7 +129,8 @@ t = time.perf_counter()
 model = WhisperModel({path!r}, device="cpu", compute_type="int8", cpu_threads=2)
 load = time.perf_counter() - t
 rss_loaded = rss_mb()
-from simulator.engines.whisper_listener import DECODE_OPTIONS, audio_to_float, load_wav
+from simulator.engines.audio_in import audio_to_float, load_wav
+from simulator.engines.whisper_recognizer import DECODE_OPTIONS
 segments, _ = model.transcribe(audio_to_float(load_wav({wav!r})), vad_filter=True, **DECODE_OPTIONS)
 list(segments)
 print(json.dumps({{"import_s": imported, "load_s": load, "rss_loaded_mb": rss_loaded,

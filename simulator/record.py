@@ -89,3 +89,16 @@ class CallSink(Protocol):
     def turn_scored(self, call: CallRecord, turn: TurnRecord) -> None: ...
 
     def call_ended(self, call: CallRecord) -> None: ...
+
+
+class NullSink:
+    """A ``CallSink`` that keeps nothing: practice with ``--no-save``, examples and tests."""
+
+    def call_started(self, call: CallRecord) -> None:
+        pass
+
+    def turn_scored(self, call: CallRecord, turn: TurnRecord) -> None:
+        pass
+
+    def call_ended(self, call: CallRecord) -> None:
+        pass

@@ -1,10 +1,14 @@
-"""The terminal UI of a practice call (rich): brief, subtitles, mentor feedback, scorecard panel."""
+"""The terminal UI of a practice call (rich): brief, subtitles, mentor feedback, scorecard panel, and the
+microphone's listening display."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import contextlib
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from scoring.guide import category_title
+from simulator.engines.base import Source
 from simulator.record import CallRecord, TurnRecord
 from simulator.scenario import Scenario, Turn, fill
 
@@ -13,6 +17,7 @@ if TYPE_CHECKING:
 
     from scoring.scorecard import Scorecard
     from scoring.types import ReplyAnalysis, TurnScore
+    from simulator.engines.vad import ListenSettings, LiveReply
 
 END_REASON_ZH = {
     "end": "通话正常结束",
@@ -89,7 +94,7 @@ class RichUI:
 
         data = record.analysis
         lines = [f"您说：{highlight_reply(record.reply, data)}"]
-        if record.source in ("voice", "wav") and record.confidence is not None:
+        if Source(record.source).spoken and record.confidence is not None:
             lines[0] += f"   [dim](识别置信度 {record.confidence:.0%})[/]"
         by_model = {m.category for m in analysis.matches if m.source == "model"}
         for cid in score.hit:
@@ -231,3 +236,53 @@ def speech_summary(turns: list[TurnRecord]) -> str:
     before = max(s.get("silence_before_s", 0.0) for s in spoken)
     pause = max(s.get("longest_pause_s", 0.0) for s in spoken)
     return f"说话: 平均语速 {rate:.0f} 字/分 (建议约 120), 开口前最长停顿 {before:.1f} 秒, 句中最长停顿 {pause:.1f} 秒"
+
+
+class RichListeningView:
+    """What the trainee sees while answering into the microphone (``mic_source.ListeningView``): a clear listening
+    sign, a live level meter and the words recognized so far."""
+
+    def __init__(self, console: Console | None = None):
+        from rich.console import Console
+
+        self.console = console or Console(highlight=False)
+
+    def ready(self, push_to_talk: bool) -> str:
+        if push_to_talk:
+            return self.console.input("[bold green]您的回答[/]: 按回车开始说话 (输入 /挂断 结束通话) ")
+        self.console.print("[bold green]您的回答[/]: 请对着麦克风说话, 说完稍停即可 (Ctrl-C 结束练习)")
+        return ""
+
+    @contextlib.contextmanager
+    def recording(self, reply: LiveReply, settings: ListenSettings) -> Iterator[Callable[[float], None]]:
+        from rich.live import Live
+
+        panel = listening_panel(-100.0, reply, settings)
+        with Live(panel, console=self.console, refresh_per_second=12, transient=True) as live:
+            yield lambda level_db: live.update(listening_panel(level_db, reply, settings))
+
+    def recording_full(self) -> None:
+        self.console.print("已达到最长录音时间, 请按回车继续。")
+
+    def recognizing(self) -> None:
+        self.console.print("[dim]识别中…[/]")
+
+
+def level_bar(level_db: float, width: int = 20) -> str:
+    """A level meter: -60 dBFS (empty) to 0 dBFS (full)."""
+    filled = round((min(max(level_db, -60.0), 0.0) + 60.0) / 60.0 * width)
+    return "█" * filled + "░" * (width - filled)
+
+
+def listening_panel(level_db: float, reply: LiveReply, settings: ListenSettings) -> Any:
+    """The listening sign, the level (green above the speech threshold), the time so far and what was heard."""
+    from rich.text import Text
+
+    hint = "说完请按回车" if settings.push_to_talk else "说完稍停即可"
+    lines = Text()
+    lines.append("● 正在聆听… ", style="bold red")
+    lines.append(level_bar(level_db), style="green" if level_db > reply.threshold_db() else "dim")
+    lines.append(f"  {reply.elapsed_s:4.1f} 秒  ({hint})", style="dim")
+    if reply.partial_text:
+        lines.append(f"\n已识别: {reply.partial_text}")
+    return lines

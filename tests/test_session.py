@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from conftest import FIXTURES
 from fakes import FakeClock, InterruptingListener, KeywordScorer, RecordingSink, TimedListener
 
-from simulator.engines.base import Heard
-from simulator.session import Session, SessionOptions, caller_lines
+from simulator.engines.base import Heard, Source
+from simulator.record import NullSink
+from simulator.session import LOW_CONFIDENCE, Session, SessionOptions, caller_lines, why_repeat
 from simulator.validate import check_scenario_file
 
 CATS = {"greeting", "ask_case_info", "verify_identity", "empathy", "hold", "commitment", "closing"}
@@ -181,6 +183,34 @@ def test_turn_ids_may_equal_end_reasons(tmp_path):
     call = Session(s, KeywordScorer(), TimedListener(["喂", "请您别着急"], clock), options=SessionOptions(exam=True), clock=clock).run()
     assert [t.turn_id for t in call.turns] == ["opening", "hangup"]
     assert call.end_reason == "end"
+
+
+def test_the_repeat_rule_is_the_sessions_and_spares_clear_replies():
+    scorer = KeywordScorer()
+
+    def why(heard):
+        return why_repeat(heard, scorer.analyze(heard.text))
+
+    assert why(Heard("您好", "typed")) == "" and why(Heard("您好", "voice", confidence=LOW_CONFIDENCE)) == ""
+    assert why(Heard("???", "typed")) == "没有听清"  # the scorer's reason
+    assert why(Heard("您好", "wav", confidence=LOW_CONFIDENCE - 0.01)) == "没有听清 (识别置信度低)"
+    assert why_repeat(Heard("您好", "voice", confidence=0.3), scorer.analyze("您好"), min_confidence=0.2) == ""
+
+
+def test_reply_sources_are_the_stored_names_and_know_what_was_spoken():
+    assert [s.value for s in Source] == ["typed", "scripted", "voice", "wav"]  # stored in the history, printed by --json
+    assert Heard("您好", "voice").spoken and Heard("您好", Source.WAV).spoken
+    assert not Heard("您好", "typed").spoken and not Heard("您好", "scripted").spoken
+    assert Heard("您好", "scripted").scripted and not Heard("您好", "wav").scripted
+    with pytest.raises(ValueError):
+        Heard("您好", "telepathy")
+
+
+def test_without_a_sink_the_call_is_kept_in_memory_only():
+    session, call = run(["您好, 案号?", "不用谢"], sink=None)
+    assert call.status == "complete" and len(call.turns) == 2
+    assert isinstance(session.sink, NullSink)
+    assert all(type(t.source) is str for t in call.turns)  # plain strings in the record, as the store expects
 
 
 def test_scripted_replies_are_filled_with_drawn_values():

@@ -28,8 +28,8 @@ from simulator.engines.pyttsx3_speaker import (
     SpeechRenderError,
     _ProcessEngine,
     pick_chinese_voice,
-    speakable_text,
 )
+from simulator.engines.speakable import speakable_text
 from simulator.engines.speakers import choose_speaker
 from simulator.scenario import Voice
 

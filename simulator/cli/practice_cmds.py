@@ -45,10 +45,13 @@ def _listener(args: argparse.Namespace, scenario, ui) -> object:
             return ScriptedListener.from_file(demo)
     if args.input == "voice":
         try:
-            from simulator.engines.mic_listener import open_mic_listener
+            from simulator.engines.mic_source import open_mic_listener
+            from simulator.ui import RichListeningView
 
             keep = args.keep_audio if args.keep_audio is not None else not args.exam
-            return open_mic_listener(console=ui.console, keep_audio=keep, push_to_talk=args.push_to_talk or None)
+            return open_mic_listener(
+                view=RichListeningView(ui.console), keep_audio=keep, push_to_talk=args.push_to_talk or None
+            )
         except EngineMissing as exc:
             ui.notice(f"{exc}; 改为打字回答。")
     return TypedListener(ui.console)
@@ -56,7 +59,9 @@ def _listener(args: argparse.Namespace, scenario, ui) -> object:
 
 def _sink(args: argparse.Namespace):
     if args.no_save:
-        return None
+        from simulator.record import NullSink
+
+        return NullSink()
     from simulator.history.store import open_store
 
     return open_store(getattr(args, "db", None))
@@ -100,7 +105,7 @@ def cmd_practice(args: argparse.Namespace) -> int:
         options=SessionOptions(trainee=args.trainee, mentor=args.mentor, exam=args.exam, seed=args.seed),
     )
     call = session.run()
-    if sink is not None:
+    if not args.no_save:
         console.print(f"[dim]已保存: 通话 {call.call_id} (run_training.py history show {call.call_id})[/]")
     if args.json:
         print_json(call_json(call))

@@ -36,7 +36,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def cmd_transcribe(args: argparse.Namespace) -> int:
-    from simulator.engines.whisper_listener import LOW_CONFIDENCE, get_recognizer, load_wav
+    from simulator.engines.audio_in import load_wav
+    from simulator.engines.whisper_recognizer import get_recognizer
+    from simulator.session import LOW_CONFIDENCE
 
     audio = load_wav(args.file)  # a missing or broken file fails before the model loads
     transcript = get_recognizer(args.model).transcribe(audio)

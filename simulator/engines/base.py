@@ -3,10 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
 from simulator.scenario import Voice
+
+
+class Source(StrEnum):
+    """Where a reply came from. The values are stored with each turn in the history and printed by ``--json``."""
+
+    TYPED = "typed"
+    SCRIPTED = "scripted"  # a line of a replies file (mentors, tests, demos)
+    VOICE = "voice"  # the microphone
+    WAV = "wav"  # a recording named in a replies file
+
+    @property
+    def spoken(self) -> bool:
+        """The reply went through the recognizer, so its text may differ from what was said."""
+        return self in (Source.VOICE, Source.WAV)
 
 
 @dataclass
@@ -14,12 +29,23 @@ class Heard:
     """One reply from the trainee, typed or spoken."""
 
     text: str
-    source: str  # "typed" | "scripted" | "voice" | "wav"
+    source: Source
     confidence: float | None = None  # recognizer confidence 0..1; None for typed text
     audio_path: str | None = None  # kept recording of a spoken reply
     duration_s: float | None = None  # length of the spoken reply
     metrics: dict[str, float] = field(default_factory=dict)  # chars_per_min, silence_before_s, longest_pause_s
     hangup: bool = False  # the trainee ended the call
+
+    def __post_init__(self) -> None:
+        self.source = Source(self.source)  # a plain "typed" is accepted; an unknown name fails here, not in the history
+
+    @property
+    def spoken(self) -> bool:
+        return self.source.spoken
+
+    @property
+    def scripted(self) -> bool:
+        return self.source is Source.SCRIPTED
 
 
 class Listener(Protocol):

