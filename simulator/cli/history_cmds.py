@@ -90,7 +90,7 @@ def _names(store, args: argparse.Namespace):
 
 def _check_date(value: str | None) -> None:
     if value:
-        from simulator.history.store import utc_iso
+        from simulator.history.rows import utc_iso
 
         utc_iso(value)  # raises a TrainerError that says which format to use
 

@@ -1,6 +1,9 @@
-"""Score histories: the store (every SQL statement), progress/team computations, reports, pseudonyms.
+"""Score histories: the store, progress/team computations, reports, pseudonyms.
 
 A session saves calls through ``store.HistoryStore`` (a ``simulator.record.CallSink``, opened with
-``store.open_store(args.db)``); the commands read them back through ``reports``. This package
-imports nothing at import time, so command modules can name it without slowing ``--help``.
+``store.open_store(args.db)``); the commands read them back through ``reports``. Every SQL statement
+is in the store's files: ``store.py`` (opening, writes), ``queries.py`` (reads), ``schema.py``
+(migrations), ``summaries.py`` (summary tables), ``rows.py`` (row types) and ``dialect.py`` (what is
+SQLite-only). This package imports nothing at import time, so command modules can name it without
+slowing ``--help``.
 """

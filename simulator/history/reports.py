@@ -13,7 +13,8 @@ from functools import lru_cache
 from core.errors import NotFound, TrainerError
 from scoring.guide import category_standard, category_title
 from simulator.history.pseudonyms import MENTOR, Identity, Pseudonymizer
-from simulator.history.store import CallRow, HistoryStore, Review, ScoredCall
+from simulator.history.rows import CallRow, Review, ScoredCall
+from simulator.history.store import HistoryStore
 
 RECENT_CALLS = 10  # "still used", "missed recently" and the trend look at this many latest calls
 MIN_EXPECTED = 3  # a category expected fewer times than this says too little to call it weak

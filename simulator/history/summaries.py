@@ -1,0 +1,156 @@
+"""The summary tables behind progress, team and the report, and the statements that keep them up to date.
+
+Per-call tables (``call_category``, ``call_forbidden``, ``call_substance``) are recomputed from the turns of the
+calls listed in the temporary table ``refresh_ids``; the per-trainee running totals (``trainee_*``) are moved by the
+difference. The same statements serve one turn (the practice path, inside its transaction) and a million (an
+import, a migration's backfill), so ``progress`` and ``team`` never scan the turns. SQLite's JSON functions
+(``json_each``, ``json_extract``) read the turns' lists and analysis; a PostgreSQL backend rewrites these statements.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from simulator.history import dialect
+
+_SUBTRACT_TRAINEE_CATEGORY = """
+UPDATE trainee_category
+   SET expected = trainee_category.expected - old.expected, missed = trainee_category.missed - old.missed
+  FROM (SELECT c.trainee, cc.category, SUM(cc.expected) AS expected, SUM(cc.missed) AS missed
+          FROM call_category cc JOIN calls c ON c.call_id = cc.call_id
+         WHERE cc.call_id IN (SELECT call_id FROM refresh_ids)
+         GROUP BY c.trainee, cc.category) AS old
+ WHERE trainee_category.trainee = old.trainee AND trainee_category.category = old.category"""
+_SUBTRACT_TRAINEE_FORBIDDEN = """
+UPDATE trainee_forbidden
+   SET uses = trainee_forbidden.uses - old.uses
+  FROM (SELECT c.trainee, cf.phrase_id, SUM(cf.uses) AS uses
+          FROM call_forbidden cf JOIN calls c ON c.call_id = cf.call_id
+         WHERE cf.call_id IN (SELECT call_id FROM refresh_ids)
+         GROUP BY c.trainee, cf.phrase_id) AS old
+ WHERE trainee_forbidden.trainee = old.trainee AND trainee_forbidden.phrase_id = old.phrase_id"""
+_DELETE_CALL_CATEGORY = "DELETE FROM call_category WHERE call_id IN (SELECT call_id FROM refresh_ids)"
+_DELETE_CALL_FORBIDDEN = "DELETE FROM call_forbidden WHERE call_id IN (SELECT call_id FROM refresh_ids)"
+# Only counted, judged turns: an attempt superseded by a retry, or a reply the scorer asked to
+# repeat, does not count against the trainee.
+_INSERT_CALL_CATEGORY = """
+INSERT INTO call_category (call_id, category, expected, missed)
+SELECT t.call_id, e.value, COUNT(*),
+       SUM(EXISTS (SELECT 1 FROM json_each(t.missed) AS m WHERE m.value = e.value))
+  FROM turns t, json_each(t.expected) AS e
+ WHERE t.call_id IN (SELECT call_id FROM refresh_ids) AND t.counted AND t.score IS NOT NULL
+ GROUP BY t.call_id, e.value"""
+_INSERT_CALL_FORBIDDEN = """
+INSERT INTO call_forbidden (call_id, phrase_id, phrase, suggest, severity, uses)
+SELECT t.call_id, COALESCE(json_extract(f.value, '$.id'), json_extract(f.value, '$.phrase')),
+       MAX(COALESCE(json_extract(f.value, '$.phrase'), '')), MAX(COALESCE(json_extract(f.value, '$.suggest'), '')),
+       MAX(COALESCE(json_extract(f.value, '$.severity'), '')), COUNT(*)
+  FROM turns t, json_each(t.forbidden) AS f
+ WHERE t.call_id IN (SELECT call_id FROM refresh_ids) AND t.counted
+ GROUP BY t.call_id, 2"""
+_ADD_TRAINEE_CATEGORY = """
+INSERT INTO trainee_category (trainee, category, expected, missed)
+SELECT c.trainee, cc.category, SUM(cc.expected), SUM(cc.missed)
+  FROM call_category cc JOIN calls c ON c.call_id = cc.call_id
+ WHERE cc.call_id IN (SELECT call_id FROM refresh_ids)
+ GROUP BY c.trainee, cc.category
+ON CONFLICT (trainee, category) DO UPDATE
+   SET expected = expected + excluded.expected, missed = missed + excluded.missed"""
+_ADD_TRAINEE_FORBIDDEN = """
+INSERT INTO trainee_forbidden (trainee, phrase_id, phrase, suggest, severity, uses)
+SELECT c.trainee, cf.phrase_id, MAX(cf.phrase), MAX(cf.suggest), MAX(cf.severity), SUM(cf.uses)
+  FROM call_forbidden cf JOIN calls c ON c.call_id = cf.call_id
+ WHERE cf.call_id IN (SELECT call_id FROM refresh_ids)
+ GROUP BY c.trainee, cf.phrase_id
+ON CONFLICT (trainee, phrase_id) DO UPDATE
+   SET uses = uses + excluded.uses, phrase = excluded.phrase, suggest = excluded.suggest,
+       severity = excluded.severity"""
+# Migration 3 backfills with these, and only these: what it does must never change (a test holds its SQL).
+REFRESH_CATEGORIES_AND_FORBIDDEN = (
+    _SUBTRACT_TRAINEE_CATEGORY,
+    _SUBTRACT_TRAINEE_FORBIDDEN,
+    _DELETE_CALL_CATEGORY,
+    _DELETE_CALL_FORBIDDEN,
+    _INSERT_CALL_CATEGORY,
+    _INSERT_CALL_FORBIDDEN,
+    _ADD_TRAINEE_CATEGORY,
+    _ADD_TRAINEE_FORBIDDEN,
+)
+# Substance (migration 5): per call and per trainee, the key points missed (not said at all), the contradictions
+# (a drawn fact stated wrong) and the must-not breaches, each by scenario and id. Contradictions and breaches are
+# read from the turn's analysis, where the scorer keeps them.
+SUBSTANCE_KINDS = ("missed", "contradiction", "must_not")
+_SUBTRACT_TRAINEE_SUBSTANCE = """
+UPDATE trainee_substance
+   SET uses = trainee_substance.uses - old.uses
+  FROM (SELECT c.trainee, cs.kind, cs.scenario_id, cs.item_id, SUM(cs.uses) AS uses
+          FROM call_substance cs JOIN calls c ON c.call_id = cs.call_id
+         WHERE cs.call_id IN (SELECT call_id FROM refresh_ids)
+         GROUP BY c.trainee, cs.kind, cs.scenario_id, cs.item_id) AS old
+ WHERE trainee_substance.trainee = old.trainee AND trainee_substance.kind = old.kind
+   AND trainee_substance.scenario_id = old.scenario_id AND trainee_substance.item_id = old.item_id"""
+_DELETE_CALL_SUBSTANCE = "DELETE FROM call_substance WHERE call_id IN (SELECT call_id FROM refresh_ids)"
+_INSERT_CALL_SUBSTANCE = """
+INSERT INTO call_substance (call_id, kind, scenario_id, item_id, uses)
+SELECT call_id, kind, scenario_id, item_id, COUNT(*) FROM (
+    SELECT t.call_id, 'missed' AS kind, c.scenario_id, p.value AS item_id
+      FROM turns t JOIN calls c ON c.call_id = t.call_id, json_each(t.points_missed) AS p
+     WHERE t.call_id IN (SELECT call_id FROM refresh_ids) AND t.counted AND t.score IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM json_each(t.analysis, '$.contradictions') AS x
+                        WHERE json_extract(x.value, '$.point') = p.value)
+    UNION ALL
+    SELECT t.call_id, 'contradiction', c.scenario_id, json_extract(x.value, '$.point')
+      FROM turns t JOIN calls c ON c.call_id = t.call_id, json_each(t.analysis, '$.contradictions') AS x
+     WHERE t.call_id IN (SELECT call_id FROM refresh_ids) AND t.counted AND t.score IS NOT NULL
+    UNION ALL
+    SELECT t.call_id, 'must_not', c.scenario_id, json_extract(m.value, '$.id')
+      FROM turns t JOIN calls c ON c.call_id = t.call_id, json_each(t.analysis, '$.must_not') AS m
+     WHERE t.call_id IN (SELECT call_id FROM refresh_ids) AND t.counted AND t.score IS NOT NULL)
+ GROUP BY call_id, kind, scenario_id, item_id"""
+_ADD_TRAINEE_SUBSTANCE = """
+INSERT INTO trainee_substance (trainee, kind, scenario_id, item_id, uses)
+SELECT c.trainee, cs.kind, cs.scenario_id, cs.item_id, SUM(cs.uses)
+  FROM call_substance cs JOIN calls c ON c.call_id = cs.call_id
+ WHERE cs.call_id IN (SELECT call_id FROM refresh_ids)
+ GROUP BY c.trainee, cs.kind, cs.scenario_id, cs.item_id
+ON CONFLICT (trainee, kind, scenario_id, item_id) DO UPDATE SET uses = uses + excluded.uses"""
+REFRESH_SUBSTANCE = (
+    _SUBTRACT_TRAINEE_SUBSTANCE,
+    _DELETE_CALL_SUBSTANCE,
+    _INSERT_CALL_SUBSTANCE,
+    _ADD_TRAINEE_SUBSTANCE,
+)
+REFRESH_SUMMARIES = REFRESH_CATEGORIES_AND_FORBIDDEN + REFRESH_SUBSTANCE
+SUMMARY_TABLES = (
+    "call_category", "call_forbidden", "trainee_category", "trainee_forbidden", "call_substance", "trainee_substance",
+)  # fmt: skip
+
+CREATE_REFRESH_IDS = "CREATE TEMP TABLE IF NOT EXISTS refresh_ids (call_id TEXT PRIMARY KEY)"
+_LIST_FOR_REFRESH = dialect.insert_or_ignore("refresh_ids", ("call_id",))
+
+
+def backfill(statements: tuple[str, ...]) -> tuple[str, ...]:
+    """``statements`` run over every call already saved (a migration that adds summaries)."""
+    return (
+        CREATE_REFRESH_IDS,
+        "DELETE FROM refresh_ids",
+        "INSERT INTO refresh_ids SELECT call_id FROM calls",
+        *statements,
+        "DELETE FROM refresh_ids",
+    )
+
+
+def refresh(conn: dialect.Connection, call_ids: Iterable[str]) -> None:
+    """Recompute the summaries of these calls, inside the caller's transaction."""
+    conn.execute("DELETE FROM refresh_ids")
+    conn.executemany(_LIST_FOR_REFRESH, [{"call_id": c} for c in call_ids])
+    for statement in REFRESH_SUMMARIES:
+        conn.execute(statement)
+    conn.execute("DELETE FROM refresh_ids")
+
+
+def rebuild(conn: dialect.Connection) -> None:
+    """Recompute every summary from the turns (after a manual edit of the database)."""
+    for table in SUMMARY_TABLES:
+        conn.execute(f"DELETE FROM {table}")
+    refresh(conn, [row["call_id"] for row in conn.execute("SELECT call_id FROM calls")])
