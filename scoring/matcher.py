@@ -215,6 +215,8 @@ def phrase_syntax_problem(source: str, words: dict[str, tuple[str, ...]] | None 
                 return "多了一个右括号 )"
         elif ch == "|" and depth == 0:
             return "竖线 | 只能写在括号里,如 (稍等|稍候)"
+        elif ch == "…" and depth:
+            return "省略号 … 不能写在括号里;带 … 的说法单独写成一条短语"
     if depth:
         return "括号没有闭合"
     parts = _SPLIT_PARTS.split(source)

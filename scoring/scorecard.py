@@ -9,6 +9,8 @@ Rules (docs/scoring.md):
 - ``passed`` = the call was completed, at least one turn was judged, no critical forbidden phrase or
   must-not breach, no fact left stated wrong (a contradiction counts unless a later turn of the call
   states the same point right), and ``score >= PASS_SCORE``.
+- When the scenario asks for a work order (scoring/work_order.py), the turns' part of the score counts
+  ``1 - WORK_ORDER_SHARE`` and the work order's score ``WORK_ORDER_SHARE``; a work order left empty scores 0.
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ from dataclasses import dataclass, field
 
 from scoring.guide import Guide
 from scoring.types import Reason, TurnScore
+from scoring.work_order import WorkOrderScore
 
 PASS_SCORE = 60.0
 SLOW_AFTER_S = 15.0
 SLOW_DEDUCTION = 2.0
 SLOW_DEDUCTION_CAP = 10.0
 OVERTIME_DEDUCTION = 5.0
+WORK_ORDER_SHARE = 0.2
 
 
 @dataclass
@@ -55,6 +59,7 @@ class Scorecard:
     critical: bool = False
     contradictions: list[dict] = field(default_factory=list)  # [{turn, point, text, said, right, corrected}]
     must_not: list[dict] = field(default_factory=list)  # [{id, text, suggest, severity, count}]
+    work_order: WorkOrderScore | None = None  # None: the scenario asks for no work order
 
     def to_json(self) -> dict:
         return {
@@ -67,6 +72,7 @@ class Scorecard:
             "key_points": self.key_points,
             "contradictions": self.contradictions,
             "must_not": self.must_not,
+            "work_order": self.work_order.to_json() if self.work_order else None,
             "turns": self.turns,
             "call_s": round(self.call_s, 1),
             "time_limit_s": self.time_limit_s,
@@ -85,6 +91,7 @@ def build_scorecard(
     completed: bool,
     guide: Guide,
     slow_after_s: float | None = SLOW_AFTER_S,
+    work_order: WorkOrderScore | None = None,
 ) -> Scorecard:
     judged = [t for t in turns if t.score is not None]
     reasons: list[Reason] = []
@@ -145,6 +152,17 @@ def build_scorecard(
     else:
         mean = 0.0
         reasons.append(Reason(0.0, "没有可评分的回复"))
+    if work_order is not None:
+        turns_part = mean * (1 - WORK_ORDER_SHARE)
+        reasons.append(
+            Reason(
+                round(work_order.score * WORK_ORDER_SHARE - mean * WORK_ORDER_SHARE, 1),
+                f"工单 {work_order.score:g} 分,占总分 {WORK_ORDER_SHARE:.0%}",
+            )
+        )
+        for line in work_order.mistakes():
+            reasons.append(Reason(0.0, line))
+        mean = turns_part + work_order.score * WORK_ORDER_SHARE
     skipped = len(turns) - len(judged)
     if skipped:
         reasons.append(Reason(0.0, f"{skipped} 轮因没听清请学员重说,不计分"))
@@ -200,11 +218,13 @@ def build_scorecard(
             completed=completed,
             contradictions=wrong_facts,
             must_not=must_not,
+            work_order=work_order,
         ),
         reasons=reasons,
         critical=critical,
         contradictions=contradictions,
         must_not=must_not,
+        work_order=work_order,
     )
 
 
@@ -220,6 +240,7 @@ def practise_next(
     completed: bool = True,
     contradictions: Sequence[dict] = (),
     must_not: Sequence[dict] = (),
+    work_order: WorkOrderScore | None = None,
 ) -> list[str]:
     """Three short things to practise, most important first: wrong facts, must-not breaches, forbidden phrases,
     missed categories, points, time."""
@@ -231,6 +252,9 @@ def practise_next(
         items.append(f"说准事实:「{c['text']}」是「{c['right']}」,不是「{c['said']}」;没把握时先查询再回答")
     for m in sorted(must_not, key=lambda m: (rank.get(m["severity"], 1), -m["count"], m["id"])):
         items.append(f"不要{m['text']},改说「{m['suggest']}」")
+    if work_order is not None and work_order.score < 100:
+        first = work_order.mistakes()[0] if work_order.mistakes() else ""
+        items.append(f"挂断后把工单填完整、填准确:{first}" if first else "挂断后把工单填完整、填准确")
     for f in sorted(forbidden, key=lambda f: (rank.get(f["severity"], 1), -f["count"], f["id"])):
         items.append(f"改掉禁语「{f['phrase']}」,改说「{f['suggest']}」")
     misses = sorted(

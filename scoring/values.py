@@ -277,8 +277,8 @@ class ValueFinder:
     def __init__(self, rule: ValueRule):
         self.rule = rule
         self.forms = [_units(form) for form in _forms(rule.value)]
-        self.others = [_units(v) for v in rule.others if _key(v) != _key(rule.value)]
-        self.elsewhere = [_units(v) for v in rule.elsewhere if v and _key(v) != _key(rule.value)]
+        self.others = [_units(v) for v in rule.others if value_key(v) != value_key(rule.value)]
+        self.elsewhere = [_units(v) for v in rule.elsewhere if v and value_key(v) != value_key(rule.value)]
         self.kind = _kind(self.forms[0]) if self.forms and self.forms[0] else ""
         self.shape = _shape(self.forms[0]) if self.kind == "figures" else None
         hours: dict[int, set[int]] = {}
@@ -414,7 +414,8 @@ def _units(text: str) -> tuple[Unit, ...]:
     return tuple(canonical(normalize(text)))
 
 
-def _key(text: str) -> str:
+def value_key(text: str) -> str:
+    """The value in canonical units as one string: two ways of writing the same value give the same key."""
     return "".join(u.text for u in _units(text))
 
 

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 
 from scoring.types import KeyPoint, MustNot
+from scoring.work_order import WorkOrder, WorkOrderSpec
 
 END = "end"
 MOODS = ("calm", "anxious", "distressed", "angry")
@@ -71,6 +72,7 @@ class Example:
     path: tuple[str, ...] = ()  # the turn ids the run should visit, if the author states them
     seed: int = 0
     passed: bool | None = None  # whether the call should pass, if the author states it (a wrong fact must fail)
+    work_order: WorkOrder | None = None  # the work order the run fills in after the call ({placeholders} allowed)
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,7 @@ class Scenario:
     tags: tuple[str, ...] = ()
     must_not: tuple[MustNot, ...] = ()  # what the agent must never say anywhere in this call
     linked: tuple[tuple[str, ...], ...] = ()  # variables drawn together: the same position in each list
+    work_order: WorkOrderSpec | None = None  # the work order a good call ends with (placeholders unfilled)
     source: str = ""  # file the scenario was loaded from
     content_hash: str = ""  # sha256 of the file's bytes: history records which version was practised
 
@@ -132,6 +135,18 @@ class Scenario:
                 m.forbidden,
             )
             for m in self.must_not + turn.must_not
+        )
+
+    def work_order_for_call(self, values: dict[str, str]) -> WorkOrderSpec | None:
+        """The scenario's work order with this call's drawn values put in."""
+        spec = self.work_order
+        if spec is None:
+            return None
+        return WorkOrderSpec(
+            spec.type,
+            {name: fill(v, values) for name, v in spec.fields.items()},
+            tuple(self.point_for_call(p, values) for p in spec.summary),
+            fill(spec.reply_within, values),
         )
 
     def successors(self, turn_id: str) -> list[str]:

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
 from core.errors import TrainerError
+from scoring.work_order import WorkOrder, WorkOrderScore, WorkOrderSpec
 from simulator.engines.base import Heard, Listener, Source, Speaker
 from simulator.record import (
     COMPLETE,
@@ -46,6 +47,11 @@ if TYPE_CHECKING:
 # bench, clear neural-voice speech scored 0.63-0.81 and robotic espeak-ng speech the recognizer garbled scored
 # 0.00-0.48; silence and noise give 0.
 LOW_CONFIDENCE = 0.5
+
+
+# Where the trainee's work order comes from once a call that asks for one ends: the terminal form, a replies file's
+# [工单] section, --work-order FILE.json, or an example's work_order (simulator/work_order_form.py).
+WorkOrderSource = Callable[[WorkOrderSpec], WorkOrder | None]
 
 
 class SessionUI(Protocol):
@@ -197,8 +203,10 @@ class Session:
         sink: CallSink | None = None,
         options: SessionOptions | None = None,
         clock: Callable[[], float] = time.monotonic,
+        work_order: WorkOrderSource | None = None,
     ):
         self.scenario = scenario
+        self.work_order_source = work_order
         self.scorer = scorer
         self.listener = listener
         self.speaker = speaker
@@ -370,6 +378,7 @@ class Session:
         scored = [self._scored_turn(t) for t in call.turns if t.counted or t.asked_repeat]
         # Typing is slower than speaking: only spoken answers are held to the 15 s answering norm.
         spoken = any(Source(t.source).spoken for t in call.turns)
+        work_order = self._work_order() if call.completed else None
         self.scorecard = build_scorecard(
             scored,
             time_limit_s=self.scenario.time_limit_s,
@@ -377,11 +386,30 @@ class Session:
             completed=call.completed,
             guide=self.scorer.guide,
             **({} if spoken else {"slow_after_s": None}),
+            work_order=work_order,
         )
         call.scorecard = self.scorecard.to_json()
         self.sink.call_ended(call)
         hidden = [fill(h, self.values) for h in self.scenario.hidden]
         self.ui.call_ends(self.scenario, call, self.scorecard, hidden)
+
+    def _work_order(self) -> WorkOrderScore | None:
+        """The trainee's work order for a completed call, scored; None when the scenario asks for none."""
+        from scoring.work_order import score_work_order
+        from simulator.work_order_form import filled_with
+
+        spec = self.scenario.work_order_for_call(self.values)
+        if spec is None:
+            return None
+        filled = None
+        if self.work_order_source is not None:
+            try:
+                filled = self.work_order_source(spec)
+            except (KeyboardInterrupt, EOFError):  # the call is over and saved: an abandoned form is an empty one
+                self.ui.notice("工单没有填完, 按空工单评分。")
+        if filled is not None:
+            filled = filled_with(filled, self.values)  # scripted work orders may name drawn values: {case_no}
+        return score_work_order(spec, filled, self.scorer)
 
     def _scored_turn(self, t: TurnRecord):
         from scoring.scorecard import ScoredTurn
@@ -421,8 +449,10 @@ def play(
     scorer: Scorer | None = None,
     sink: CallSink | None = None,
     exam: bool = True,
+    work_order: WorkOrder | None = None,
 ) -> Session:
-    """Play a scripted call silently and return the finished session (its ``call`` and ``scorecard``)."""
+    """Play a scripted call silently and return the finished session (its ``call`` and ``scorecard``); ``work_order``
+    is what the scripted trainee fills in if the scenario asks for one."""
     from scoring.scorer import Scorer
     from simulator.engines.scripted_listener import ScriptedListener
 
@@ -432,6 +462,7 @@ def play(
         ScriptedListener(replies),
         sink=sink,
         options=SessionOptions(trainee="示例", exam=exam, seed=seed),
+        work_order=lambda spec: work_order,
     )
     session.run()
     return session
@@ -443,7 +474,7 @@ def play_examples(scenario: Scenario, scorer: Scorer | None = None) -> list[dict
     for example in scenario.examples:
         values = scenario.draw(example.seed)
         replies = [fill(r, values) for r in example.replies]
-        session = play(scenario, replies, seed=example.seed, scorer=scorer)
+        session = play(scenario, replies, seed=example.seed, scorer=scorer, work_order=example.work_order)
         unused = len(replies) - session.listener.used
         score = session.scorecard.score if session.scorecard else 0.0
         path = _visited(session.call)

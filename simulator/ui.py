@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from scoring.scorecard import Scorecard
     from scoring.types import ReplyAnalysis, TurnScore
+    from scoring.work_order import WorkOrder, WorkOrderSpec
     from simulator.engines.vad import ListenSettings, LiveReply
 
 END_REASON_ZH = {
@@ -148,6 +149,16 @@ class RichUI:
         except EOFError:
             return ""
 
+    def work_order_form(self, spec: WorkOrderSpec) -> WorkOrder:
+        """The work order after the call, one field at a time (simulator/work_order_form.py asks the questions)."""
+        from rich.prompt import Prompt
+
+        from simulator.work_order_form import ask
+
+        self.console.print()
+        self.console.print("[bold]通话结束, 请填写工单[/] (回车跳过一项)")
+        return ask(spec, lambda label: Prompt.ask(f"[cyan]{label}[/]", console=self.console, default="", show_default=False))
+
     def call_ends(self, scenario: Scenario, call: CallRecord, scorecard: Scorecard, hidden: list[str]) -> None:
         texts = {p.id: fill(p.text, call.variables) for t in scenario.turns.values() for p in t.key_points}
         self.console.print()
@@ -197,6 +208,9 @@ def scorecard_panel(card: dict, call: CallRecord, hidden: list[str], point_texts
             f"[bold red]说错了事实: {escape(c.get('text', ''))} 说成了「{escape(c.get('said', ''))}」,"
             f" 正确的是「{escape(c.get('right', ''))}」[/]{fixed}"
         )
+    order = card.get("work_order")
+    if order:
+        parts.append(work_order_table(order))
     points = card.get("key_points", {})
     texts = point_texts or {}
     if points.get("covered") or points.get("missed"):
@@ -225,6 +239,35 @@ def scorecard_panel(card: dict, call: CallRecord, hidden: list[str], point_texts
     if practise:
         parts.append("[bold]接下来练习:[/]\n" + "\n".join(f"  {i}. {p}" for i, p in enumerate(practise, 1)))
     return Panel(Group(*parts), title=f"评分卡 - {call.scenario_title}", border_style="green" if passed else "red")
+
+
+def work_order_table(order: dict):
+    """The scored work order (``Scorecard.work_order`` JSON): each part with what was wanted and what was filled in."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from scoring.work_order import FIELD_TITLES, REPLY_WITHIN_TITLE, SUMMARY_TITLE, TYPE_TITLE
+
+    def mark(ok: bool) -> str:
+        return "[green]✓[/]" if ok else "[red]✗[/]"
+
+    table = Table(title=f"工单 {order.get('score', 0):.0f} 分", show_edge=False)
+    for column in ("项目", "应填", "已填", ""):
+        table.add_column(column)
+    kind = order.get("type", {})
+    table.add_row(TYPE_TITLE, escape(kind.get("want", "")), escape(kind.get("got", "") or "(空)"), mark(order.get("type_ok", False)))
+    for name, check in order.get("fields", {}).items():
+        table.add_row(FIELD_TITLES.get(name, name), escape(check["want"]), escape(check["got"] or "(空)"), mark(check["ok"]))
+    summary = order.get("summary", {})
+    filled = order.get("filled", {})
+    if summary.get("hit") or summary.get("missed"):
+        missed = summary.get("missed", [])
+        want = "漏了: " + "、".join(missed) if missed else "要点都写到了"
+        table.add_row(SUMMARY_TITLE, escape(want), escape(filled.get("summary", "") or "(空)"), mark(not missed))
+    within = order.get("reply_within")
+    if within:
+        table.add_row(REPLY_WITHIN_TITLE, escape(within["want"]), escape(within["got"] or "(空)"), mark(within["ok"]))
+    return table
 
 
 def speech_summary(turns: list[TurnRecord]) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 from core.errors import Problem, ValidationError
 from core.suggest import did_you_mean
 from core.yamlio import Document, load_file
+from scoring.work_order import FIELD_TITLES, WORK_ORDER_TYPES, WorkOrder, WorkOrderSpec
 from simulator.scenario import (
     END,
     MOODS,
@@ -40,6 +41,7 @@ VARIANT = re.compile(r"^(?:[fm][1-9]|[a-z][a-z0-9_-]{0,30})$")
 TOP_KEYS = {
     "id", "title", "service", "difficulty", "time_limit_s", "brief", "hidden", "caller",
     "variables", "start", "turns", "examples", "tags", "author", "notes", "must_not", "linked",
+    "work_order",
 }  # fmt: skip
 REQUIRED_TOP = ("id", "title", "service", "difficulty", "time_limit_s", "brief", "caller", "start", "turns")
 CALLER_KEYS = {"name", "persona", "mood", "voice"}
@@ -50,7 +52,8 @@ MUST_NOT_KEYS = {"id", "text", "any", "severity", "suggest", "forbidden"}
 SEVERITIES = ("minor", "major", "critical")  # as the guide's forbidden phrases (scoring/guide.py)
 BRANCH_KEYS = {"if", "goto"}
 CONDITION_KEYS = {"hit", "missed", "point", "missed_point", "forbidden", "score_below", "score_at_least"}
-EXAMPLE_KEYS = {"name", "replies", "score", "path", "seed", "passed"}
+EXAMPLE_KEYS = {"name", "replies", "score", "path", "seed", "passed", "work_order"}
+WORK_ORDER_KEYS = {"type", "fields", "summary", "reply_within"}
 
 
 class _Checker:
@@ -169,6 +172,7 @@ class _Checker:
         if start and turns and start not in turns:
             self.add(("start",), f"start 指向不存在的轮次 {start!r}", _choose_turn(start, turns))
         examples = self.examples(data.get("examples"), turns, start)
+        work_order = self.work_order(data.get("work_order"))
         self.graph(turns, start)
         self.check_placeholders(variables)
         self.check_values(variables)
@@ -190,6 +194,7 @@ class _Checker:
             tags=tags,
             must_not=must_not,
             linked=linked,
+            work_order=work_order,
             source=self.doc.path,
         )
 
@@ -320,6 +325,47 @@ class _Checker:
                     self.add(rw + ("forbidden", i), f"规范用语中没有禁语 {fid!r}", _closest(fid, self.forbidden_ids, "禁语"))
             rules.append(MustNot(rid, text, phrases, str(severity), suggest, linked))
         return tuple(rules)
+
+    def work_order(self, value: Any) -> WorkOrderSpec | None:
+        """The work order a good call ends with: {type, fields: {name: value}, summary: [key points], reply_within}."""
+        if value is None:
+            return None
+        where = ("work_order",)
+        raw = self.mapping(where, value, "写成 work_order: {type: 联系法官, fields: {case_no: \"{case_no}\"}, reply_within: 2个工作日}")
+        if raw is None:
+            return None
+        self.unknown_keys(where, raw, WORK_ORDER_KEYS)
+        kind, fields = self.work_order_type_and_fields(where, raw, required=True)
+        summary = self.key_points(where + ("summary",), raw.get("summary"))
+        reply_within = self.text(where + ("reply_within",), raw.get("reply_within"), required=False)
+        if not fields and not summary and not reply_within:
+            self.add(where, "工单没有可评分的内容", "至少写上 fields、summary 或 reply_within 之一")
+        return WorkOrderSpec(kind, fields, summary, reply_within)
+
+    def work_order_type_and_fields(self, where: tuple, raw: dict, *, required: bool) -> tuple[str, dict[str, str]]:
+        """The type (one of the hotline's work-order types) and the fields (known names) of a work order."""
+        kind = self.text(where + ("type",), raw.get("type"), required=required, placeholders=False)
+        if kind and kind not in WORK_ORDER_TYPES:
+            self.add(where + ("type",), f"未知的工单类型 {kind!r}", _closest(kind, WORK_ORDER_TYPES, "工单类型"))
+        fields: dict[str, str] = {}
+        if "fields" in raw:
+            body = self.mapping(where + ("fields",), raw["fields"], "写成 fields: {case_no: \"{case_no}\", judge: \"{judge}\"}")
+            for name, text in (body or {}).items():
+                if name not in FIELD_TITLES:
+                    self.add(where + ("fields", name), f"未知的工单字段 {name!r}", _closest(str(name), FIELD_TITLES, "字段"))
+                fields[str(name)] = self.text(where + ("fields", name), text, required=required)
+        return kind, fields
+
+    def filled_work_order(self, where: tuple, value: Any) -> WorkOrder | None:
+        """An example's work order, as a trainee would fill it in: {type, fields, summary, reply_within}."""
+        raw = self.mapping(where, value, "写成 work_order: {type: 联系法官, fields: {case_no: \"{case_no}\"}, summary: ...}")
+        if raw is None:
+            return None
+        self.unknown_keys(where, raw, WORK_ORDER_KEYS)
+        kind, fields = self.work_order_type_and_fields(where, raw, required=False)
+        summary = self.text(where + ("summary",), raw.get("summary"), required=False)
+        reply_within = self.text(where + ("reply_within",), raw.get("reply_within"), required=False)
+        return WorkOrder(kind, fields, summary, reply_within)
 
     def phrases(self, where: tuple, value: Any) -> tuple[str, ...]:
         """A list of phrases in the guide's markup, checked as the guide's own are (docs/guide-format.md)."""
@@ -504,7 +550,8 @@ class _Checker:
             if passed is not None and not isinstance(passed, bool):
                 self.add(where + ("passed",), f"passed 应是 true 或 false, 而不是 {_kind(passed)}", "写成 passed: false")
                 passed = None
-            out.append(Example(name, replies, (low, high), path, seed, passed))
+            order = self.filled_work_order(where + ("work_order",), raw["work_order"]) if "work_order" in raw else None
+            out.append(Example(name, replies, (low, high), path, seed, passed, order))
         return tuple(out)
 
     def graph(self, turns: dict[str, Turn], start: str) -> None:

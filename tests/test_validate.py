@@ -57,6 +57,14 @@ EXPECTED = {
         f"{B}/substance.yaml:24: turns.opening.must_not[0].id: 重复的 must_not id 'promise' (场景级的 must_not 里已有) - "
         "每条 must_not 用不同的 id",
     ],
+    "work-order.yaml": [
+        f"{B}/work-order.yaml:11: work_order.type: 未知的工单类型 '联系法宫' - 是不是想写 '联系法官'?",
+        f"{B}/work-order.yaml:12: work_order.fields.judge_name: 未定义的变量 {{judge}} - 可用的变量: case_no",
+        f"{B}/work-order.yaml:12: work_order.fields.judge_name: 未知的工单字段 'judge_name' - 是不是想写 'judge'?",
+        f"{B}/work-order.yaml:14: work_order.summary[0]: 缺少 any 或 value - "
+        "写上 any: [能体现这个要点的说法, ...], 或 value: 变量名",
+        f"{B}/work-order.yaml:15: work_order.deadline: 未知的键 'deadline' - 可用的键: fields, reply_within, summary, type",
+    ],
     "unsafe.yaml": [
         f"{B}/unsafe.yaml:2: title: 不允许的 YAML 标签 tag:yaml.org,2002:python/object/apply:os.system - 只使用普通的文本、数字、列表和映射",
     ],

@@ -26,6 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-save", action="store_true", help="不保存这次练习")
     p.add_argument("--keep-audio", action=argparse.BooleanOptionalAction, default=None, help="保存学员每句回答的录音 (带教模式默认保存)")
     p.add_argument("--demo", action="store_true", help="演示: 没有终端时由内置的脚本学员回答")
+    p.add_argument("--work-order", type=Path, metavar="FILE.json", help="通话后的工单从这个 JSON 文件读取 (默认: 终端里逐项填写, 或回答文件的 [工单] 一节)")
     add_output_options(p)
     p.set_defaults(handler=cmd_practice)
 
@@ -55,6 +56,21 @@ def _listener(args: argparse.Namespace, scenario, ui) -> object:
         except EngineMissing as exc:
             ui.notice(f"{exc}; 改为打字回答。")
     return TypedListener(ui.console)
+
+
+def _work_order_source(args: argparse.Namespace, listener, ui, interactive: bool):
+    """Where the work order comes from after the call: a JSON file, the replies file's [工单] section, or the form."""
+    from simulator.work_order_form import load_json
+
+    if args.work_order:
+        order = load_json(args.work_order)  # read now: a bad file is refused before the call, not after it
+        return lambda spec: order
+    scripted = getattr(listener, "work_order", None)
+    if scripted is not None:
+        return lambda spec: scripted
+    if interactive:
+        return ui.work_order_form
+    return None
 
 
 def _sink(args: argparse.Namespace):
@@ -95,6 +111,7 @@ def cmd_practice(args: argparse.Namespace) -> int:
             except EngineMissing as exc:
                 ui.notice(f"{exc}; 来电人的话只以文字显示。")
     sink = _sink(args)
+    work_order = _work_order_source(args, listener, ui, interactive)
     session = Session(
         scenario,
         Scorer.default(),
@@ -103,6 +120,7 @@ def cmd_practice(args: argparse.Namespace) -> int:
         ui=ui,
         sink=sink,
         options=SessionOptions(trainee=args.trainee, mentor=args.mentor, exam=args.exam, seed=args.seed),
+        work_order=work_order,
     )
     call = session.run()
     if not args.no_save:
@@ -128,6 +146,7 @@ def call_json(call) -> dict:
         "variables": call.variables,
         "call_s": call.call_s,
         "time_limit_s": call.time_limit_s,
+        "work_order": card.get("work_order"),  # None when the scenario asks for no work order
         "turns": [
             {
                 "turn": t.turn_id,

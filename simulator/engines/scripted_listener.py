@@ -1,4 +1,5 @@
-"""Scripted replies: one per line of a file or list (mentors, tests, demos). A line naming a .wav is recognized."""
+"""Scripted replies: one per line of a file or list (mentors, tests, demos). A line naming a .wav is recognized; a
+``[工单]`` section after the replies is the work order the scripted trainee fills in (simulator/work_order_form.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from core.errors import TrainerError
+from scoring.work_order import WorkOrder
 from simulator.engines.base import Heard, Source
 
 HANGUP_WORDS = ("/挂断", "/hangup")
@@ -16,6 +18,7 @@ class ScriptedListener:
         self._replies = list(replies)
         self._base = base_dir or Path.cwd()
         self.used = 0
+        self.work_order: WorkOrder | None = None  # the file's [工单] section: filled in after the call
 
     @classmethod
     def from_file(cls, path: str | Path) -> ScriptedListener:
@@ -27,8 +30,13 @@ class ScriptedListener:
             raise TrainerError(f"无法读取回答文件 {path}: {exc.strerror} - 检查路径") from None
         except UnicodeDecodeError:
             raise TrainerError(f"回答文件 {path} 不是 UTF-8 编码 - 请用 UTF-8 保存") from None
-        replies = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-        return cls(replies, base_dir=file.parent)
+        from simulator.work_order_form import parse_section, split_section
+
+        lines, section = split_section(text.splitlines())
+        replies = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+        listener = cls(replies, base_dir=file.parent)
+        listener.work_order = parse_section(section, str(path)) if section is not None else None
+        return listener
 
     def listen(self, prompt: str) -> Heard | None:
         if self.used >= len(self._replies):
