@@ -200,3 +200,32 @@ def test_practice_refuses_a_broken_work_order_file_before_the_call(tmp_path) -> 
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert f"{bad}:1: 工单文件不是有效的 JSON" in result.stderr
+
+
+def test_the_work_order_is_stored_shown_and_averaged_for_supervisors(tmp_path, capsys) -> None:
+    from simulator.cli import main
+
+    db = str(tmp_path / "h.db")
+    replies = tmp_path / "r.txt"
+    text = open("scenarios/replies/judge-no-answer.txt", encoding="utf-8").read()
+    replies.write_text(text.replace("工单类型: 联系法官", "工单类型: 咨询"), encoding="utf-8")
+    for trainee, path in (("王小明", "scenarios/replies/judge-no-answer.txt"), ("李华", str(replies))):
+        assert main(["practice", "judge-no-answer", "--replies", path, "--no-audio", "--seed", "1",
+                     "--trainee", trainee, "--db", db]) == 0
+    capsys.readouterr()
+
+    assert main(["team", "--db", db, "--json", "--sort", "work_order"]) == 0
+    team = json.loads(capsys.readouterr().out)
+    by_name = {t["trainee"]: t["work_order"] for t in team}
+    assert by_name["王小明"] > by_name["李华"]  # 咨询 instead of 联系法官 costs the type's share
+    assert [t["trainee"] for t in team] == ["王小明", "李华"]
+
+    assert main(["history", "--db", db, "--json"]) == 0
+    call_id = next(r["call_id"] for r in json.loads(capsys.readouterr().out) if r["trainee"] == "李华")
+    assert main(["history", "show", call_id, "--db", db, "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["work_order"]["type"] == {"want": "联系法官", "got": "咨询"}
+    assert shown["work_order"]["type_ok"] is False
+    assert main(["history", "show", call_id, "--db", db]) == 0
+    out = capsys.readouterr().out
+    assert "工单" in out and "咨询" in out and "联系法官" in out

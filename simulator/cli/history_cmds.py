@@ -10,9 +10,9 @@ import argparse
 from pathlib import Path
 
 from simulator.cli.output import add_db_option, add_output_options, console, print_csv, print_json
+from simulator.history import TEAM_SORTS
 
 STATUSES = ("complete", "incomplete", "in_progress")
-TEAM_SORTS = ("name", "calls", "latest", "best", "trend", "pass_rate", "weakest", "last")  # = reports.TEAM_SORTS
 
 
 def _anonymize_option(parser: argparse.ArgumentParser) -> None:

@@ -7,3 +7,8 @@ is in the store's files: ``store.py`` (opening, writes), ``queries.py`` (reads),
 SQLite-only). This package imports nothing at import time, so command modules can name it without
 slowing ``--help``.
 """
+
+# The columns ``team --sort`` accepts; here, in a module with no imports, so the CLI can offer them without loading
+# the reports.
+TEAM_SORTS = ("name", "calls", "latest", "best", "trend", "pass_rate", "weakest", "last", "contradictions", "must_not",
+              "work_order")  # fmt: skip

@@ -181,7 +181,7 @@ def _score_html(original: float | None, reviewed: float | None) -> str:
 def _team_table(stats: list[TeamStat]) -> str:
     head = "".join(
         f"<th>{h}</th>"
-        for h in ("学员", "通话", "最新", "最好", "趋势", "通过率", "最弱类别", "漏要点", "说错事实", "违规", "最近走势")
+        for h in ("学员", "通话", "最新", "最好", "趋势", "通过率", "最弱类别", "漏要点", "说错事实", "违规", "工单", "最近走势")
     )
     rows = []
     for s in stats:
@@ -190,7 +190,8 @@ def _team_table(stats: list[TeamStat]) -> str:
         rows.append(
             f"<tr><td>{esc(s.trainee)}</td><td>{s.calls}</td><td>{fmt(s.latest)}</td><td>{fmt(s.best)}</td>"
             f"<td>{esc(trend)}</td><td>{pct(s.pass_rate)}</td><td>{weakest}</td><td>{s.points_missed}</td>"
-            f"<td>{s.contradictions}</td><td>{s.must_not}</td><td>{sparkline_svg(s.recent)}</td></tr>"
+            f"<td>{s.contradictions}</td><td>{s.must_not}</td><td>{fmt(s.work_order)}</td>"
+            f"<td>{sparkline_svg(s.recent)}</td></tr>"
         )
     return f"<table class='team'><tr>{head}</tr>{''.join(rows)}</table>"
 

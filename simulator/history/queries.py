@@ -169,7 +169,8 @@ class HistoryQueries:
         rows = self._read(
             "SELECT trainee, COUNT(*) AS calls, COALESCE(SUM(status = 'complete'), 0) AS complete, "
             "COALESCE(SUM(status = 'complete' AND passed), 0) AS passed, "
-            f"MAX(CASE WHEN status = 'complete' THEN {_EFFECTIVE} END) AS best, MAX(started_at) AS last_at "
+            f"MAX(CASE WHEN status = 'complete' THEN {_EFFECTIVE} END) AS best, MAX(started_at) AS last_at, "
+            "AVG(CASE WHEN status = 'complete' THEN work_order_score END) AS work_order "
             "FROM calls GROUP BY trainee ORDER BY trainee"
         )
         return from_rows(TeamRow, rows)
@@ -268,7 +269,8 @@ class HistoryQueries:
             "SELECT scenario_id, COALESCE(MAX(scenario_title), '') AS scenario_title, COUNT(*) AS attempts, "
             "COALESCE(SUM(status = 'complete'), 0) AS complete, "
             "COALESCE(SUM(status = 'complete' AND passed), 0) AS passed, "
-            f"MAX(CASE WHEN status = 'complete' THEN {_EFFECTIVE} END) AS best, MAX(started_at) AS last_at "
+            f"MAX(CASE WHEN status = 'complete' THEN {_EFFECTIVE} END) AS best, MAX(started_at) AS last_at, "
+            "AVG(CASE WHEN status = 'complete' THEN work_order_score END) AS work_order "
             "FROM calls WHERE trainee = ? GROUP BY scenario_id ORDER BY scenario_id",
             (trainee,),
         )

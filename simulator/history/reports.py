@@ -7,11 +7,13 @@ original is always carried beside it.
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
 from core.errors import NotFound, TrainerError
 from scoring.guide import category_standard, category_title
+from simulator.history import TEAM_SORTS
 from simulator.history.pseudonyms import MENTOR, Identity, Pseudonymizer
 from simulator.history.rows import CallRow, Review, ScoredCall
 from simulator.history.store import HistoryStore
@@ -19,7 +21,6 @@ from simulator.history.store import HistoryStore
 RECENT_CALLS = 10  # "still used", "missed recently" and the trend look at this many latest calls
 MIN_EXPECTED = 3  # a category expected fewer times than this says too little to call it weak
 WEAK_RATE = 0.3  # missed in more than 30% of the turns that expected it
-TEAM_SORTS = ("name", "calls", "latest", "best", "trend", "pass_rate", "weakest", "last", "contradictions", "must_not")
 
 
 # ---- names and the guide ---------------------------------------------------------------------
@@ -144,11 +145,25 @@ def call_detail(store: HistoryStore, call_id: str, names) -> dict:
             "seed": record.seed,
             "time_limit_s": record.time_limit_s,
             "scorecard": record.scorecard,
+            "work_order": _scrubbed_work_order(record.scorecard.get("work_order"), names),
             "turns": turns,
             "call_reviews": [_review_json(r, names) for r in by_turn.get(None, [])],
         }
     )
     return data
+
+
+def _scrubbed_work_order(order: dict | None, names) -> dict | None:
+    """The scored work order with the trainee's free text pseudonymised like replies and comments."""
+    if not order:
+        return None
+    order = json.loads(json.dumps(order))
+    for check in order.get("fields", {}).values():
+        check["got"] = names.scrub(check.get("got", ""))
+    filled = order.get("filled", {})
+    filled["summary"] = names.scrub(filled.get("summary", ""))
+    filled["fields"] = {k: names.scrub(v) for k, v in filled.get("fields", {}).items()}
+    return order
 
 
 def _review_json(review: Review, names) -> dict:
@@ -394,13 +409,14 @@ class TeamStat:
     points_missed: int = 0  # key points not said, over all calls
     contradictions: int = 0  # drawn facts stated wrong
     must_not: int = 0  # must-not rules broken
+    work_order: float | None = None  # mean work-order score of the complete calls that asked for one
 
     def to_json(self) -> dict:
         return asdict(self)
 
 
 TEAM_COLUMNS = ("trainee", "calls", "complete", "latest", "best", "trend", "pass_rate", "weakest", "weakest_rate",
-                "points_missed", "contradictions", "must_not", "last_at")  # fmt: skip
+                "points_missed", "contradictions", "must_not", "work_order", "last_at")  # fmt: skip
 
 
 def team(store: HistoryStore, sort: str = "name", reverse: bool = False, names=None) -> list[TeamStat]:
@@ -438,6 +454,7 @@ def team(store: HistoryStore, sort: str = "name", reverse: bool = False, names=N
                 points_missed=gaps.get((row.trainee, "missed"), 0),
                 contradictions=gaps.get((row.trainee, "contradiction"), 0),
                 must_not=gaps.get((row.trainee, "must_not"), 0),
+                work_order=None if row.work_order is None else round(row.work_order, 1),
             )
         )
     for s in stats:
@@ -455,7 +472,7 @@ def _team_key(sort: str):
     if sort == "last":
         return lambda s: (_neg_text(s.last_at), s.trainee)
     attribute = {"calls": "calls", "latest": "latest", "best": "best", "trend": "trend", "pass_rate": "pass_rate",
-                 "contradictions": "contradictions", "must_not": "must_not"}[sort]  # fmt: skip
+                 "contradictions": "contradictions", "must_not": "must_not", "work_order": "work_order"}[sort]  # fmt: skip
     return lambda s: (getattr(s, attribute) is None, -(getattr(s, attribute) or 0), s.trainee)
 
 

@@ -118,6 +118,7 @@ class TeamRow:
     passed: int
     best: float | None
     last_at: str
+    work_order: float | None = None  # mean work-order score of the complete calls that asked for one
 
 
 @dataclass
@@ -256,7 +257,7 @@ _CALL_RECORD = _columns(_CALL_FIELDS, {})
 _TURN_RECORD = _columns(_TURN_FIELDS, _TURN_STORED_AS)
 CALL_RECORD_COLUMNS = tuple(column for _, column, _ in _CALL_RECORD)
 # The scorer's score and verdict (from the scorecard, or the turns of a call cut off) and the turns saved.
-CALL_COLUMNS = (*CALL_RECORD_COLUMNS, "score", "passed", "turn_count")
+CALL_COLUMNS = (*CALL_RECORD_COLUMNS, "score", "passed", "turn_count", "work_order_score")
 TURN_COLUMNS = ("call_id", *(column for _, column, _ in _TURN_RECORD))
 TURN_KEY = ("call_id", "idx")
 
@@ -303,6 +304,7 @@ def call_values(call: CallRecord, status: str, score: float | None, passed: bool
         score=score,
         passed=None if passed is None else int(bool(passed)),
         turn_count=len(call.turns),
+        work_order_score=((call.scorecard or {}).get("work_order") or {}).get("score"),
     )
     return values
 

@@ -160,6 +160,14 @@ MIGRATIONS: tuple[Migration, ...] = (
             *summaries.backfill(summaries.REFRESH_SUBSTANCE),
         ),
     ),
+    Migration(
+        6,
+        "work order score per call",
+        (
+            "ALTER TABLE calls ADD COLUMN work_order_score REAL",
+            "UPDATE calls SET work_order_score = json_extract(scorecard, '$.work_order.score')",
+        ),
+    ),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -33,7 +33,7 @@ _UPSERT_TURN = dialect.upsert("turns", TURN_COLUMNS, key=TURN_KEY)
 # turn_count: the turns the database holds for the call, whatever the record lists.
 _END_CALL = (
     "UPDATE calls SET ended_at = :ended_at, status = :status, end_reason = :end_reason, call_s = :call_s, "
-    "score = :score, passed = :passed, scorecard = :scorecard, "
+    "score = :score, passed = :passed, scorecard = :scorecard, work_order_score = :work_order_score, "
     "turn_count = (SELECT COUNT(*) FROM turns WHERE call_id = :call_id) WHERE call_id = :call_id"
 )
 

@@ -118,6 +118,10 @@ def render_call(d: dict, console: Console) -> None:
     console.print(Panel(head, expand=False))
     for turn in d["turns"]:
         console.print(_turn_block(turn))
+    if d.get("work_order"):
+        from simulator.ui import work_order_table
+
+        console.print(work_order_table(d["work_order"]))
     if d["call_reviews"]:
         console.print(Text("导师评语(整通电话):", style="bold"))
         for review in d["call_reviews"]:
@@ -259,7 +263,7 @@ def render_team(stats: list[TeamStat], console: Console, sort: str) -> None:
                   pad_edge=False, collapse_padding=True)
     for name, justify in (("学员", "left"), ("通话", "right"), ("最新", "right"), ("最好", "right"),
                           ("趋势", "right"), ("通过率", "right"), ("最弱类别", "left"), ("漏要点", "right"),
-                          ("说错", "right"), ("违规", "right"), ("走势", "left"), ("最后练习", "left")):  # fmt: skip
+                          ("说错事实", "right"), ("违规", "right"), ("工单", "right"), ("走势", "left"), ("最后练习", "left")):  # fmt: skip
         table.add_column(name, justify=justify, no_wrap=name != "学员", min_width=6 if name == "学员" else None)
     for s in stats:
         weakest = category_title(s.weakest) if s.weakest else "—"
@@ -274,6 +278,7 @@ def render_team(stats: list[TeamStat], console: Console, sort: str) -> None:
             str(s.points_missed),
             Text(str(s.contradictions), style="red" if s.contradictions else ""),
             Text(str(s.must_not), style="red" if s.must_not else ""),
+            fmt_score(s.work_order),
             Text(sparkline(s.recent, 8), style="cyan"),
             local_time(s.last_at, short=True)[:5],
         )
