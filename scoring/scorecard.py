@@ -8,7 +8,8 @@ Rules (docs/scoring.md):
   not response time), minus ``OVERTIME_DEDUCTION`` when the call ran past its time limit; 0..100.
 - ``passed`` = the call was completed, at least one turn was judged, no critical forbidden phrase or
   must-not breach, no fact left stated wrong (a contradiction counts unless a later turn of the call
-  states the same point right), and ``score >= PASS_SCORE``.
+  states the same point right), and ``score >= PASS_SCORE``. A call failed by a critical breach or a wrong fact
+  scores at most ``FAILED_CALL_MAX``, so the number never contradicts the verdict.
 - When the scenario asks for a work order (scoring/work_order.py), the turns' part of the score counts
   ``1 - WORK_ORDER_SHARE`` and the work order's score ``WORK_ORDER_SHARE``; a work order left empty scores 0.
 """
@@ -29,6 +30,7 @@ SLOW_DEDUCTION = 2.0
 SLOW_DEDUCTION_CAP = 10.0
 OVERTIME_DEDUCTION = 5.0
 WORK_ORDER_SHARE = 0.2
+FAILED_CALL_MAX = PASS_SCORE - 1  # the most a call failed by a critical breach or a wrong fact can score
 
 
 @dataclass
@@ -183,6 +185,10 @@ def build_scorecard(
     score = round(max(0.0, min(100.0, mean - deduction)), 1)
 
     passed = completed and bool(judged) and not critical and not wrong_facts and score >= PASS_SCORE
+    if (critical or wrong_facts) and score > FAILED_CALL_MAX:
+        # a call that fails on what was said must not read as a good score: 88 分, 不合格 confuses a trainee
+        reasons.append(Reason(round(FAILED_CALL_MAX - score, 1), f"不合格的通话总分最高计 {FAILED_CALL_MAX:g} 分"))
+        score = FAILED_CALL_MAX
     if critical:
         reasons.append(Reason(0.0, "使用了严重禁语或说了严重违规的话,本次通话不合格"))
     for c in wrong_facts:

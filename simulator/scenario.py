@@ -41,6 +41,8 @@ class Condition:
     point: str | None = None  # key point id the reply covered
     missed_point: str | None = None  # key point id the reply did not cover
     forbidden: bool | None = None  # reply used (True) / did not use (False) a forbidden phrase
+    must_not: bool | None = None  # reply broke (True) / broke none of (False) the scenario's must-not rules
+    contradiction: bool | None = None  # reply stated (True) / stated no (False) drawn fact wrong
     score_below: float | None = None  # turn score < N
     score_at_least: float | None = None  # turn score >= N
 

@@ -137,6 +137,8 @@ def condition_holds(when: Condition | None, analysis: ReplyAnalysis, score: Turn
         when.point is None or when.point in points,
         when.missed_point is None or when.missed_point not in points,
         when.forbidden is None or when.forbidden == bool(analysis.forbidden),
+        when.must_not is None or when.must_not == bool(analysis.must_not),
+        when.contradiction is None or when.contradiction == bool(analysis.contradictions),
         when.score_below is None or score.score < when.score_below,
         when.score_at_least is None or score.score >= when.score_at_least,
     )

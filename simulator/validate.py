@@ -51,7 +51,9 @@ POINT_KEYS = {"id", "text", "any", "value"}
 MUST_NOT_KEYS = {"id", "text", "any", "severity", "suggest", "forbidden"}
 SEVERITIES = ("minor", "major", "critical")  # as the guide's forbidden phrases (scoring/guide.py)
 BRANCH_KEYS = {"if", "goto"}
-CONDITION_KEYS = {"hit", "missed", "point", "missed_point", "forbidden", "score_below", "score_at_least"}
+CONDITION_KEYS = {
+    "hit", "missed", "point", "missed_point", "forbidden", "must_not", "contradiction", "score_below", "score_at_least",
+}  # fmt: skip
 EXAMPLE_KEYS = {"name", "replies", "score", "path", "seed", "passed", "work_order"}
 WORK_ORDER_KEYS = {"type", "fields", "summary", "reply_within"}
 
@@ -480,7 +482,7 @@ class _Checker:
         if raw is None:
             return Condition()
         if not raw:
-            self.add(where, "条件为空", "写上 hit、missed、point、missed_point、forbidden、score_below 或 score_at_least")
+            self.add(where, "条件为空", "写上 " + "、".join(sorted(CONDITION_KEYS)) + " 中的一个")
         self.unknown_keys(where, raw, CONDITION_KEYS)
         fields: dict[str, Any] = {}
         for key in ("hit", "missed"):
@@ -496,11 +498,12 @@ class _Checker:
                     fix = _closest(pid, point_ids, "要点") if point_ids else "先在本轮 key_points 里定义这个要点"
                     self.add(where + (key,), f"本轮没有要点 {pid!r}", fix)
                 fields[key] = pid
-        if "forbidden" in raw:
-            if not isinstance(raw["forbidden"], bool):
-                self.add(where + ("forbidden",), f"forbidden 应是 true 或 false, 而不是 {raw['forbidden']!r}", "写 forbidden: true")
-            else:
-                fields["forbidden"] = raw["forbidden"]
+        for key in ("forbidden", "must_not", "contradiction"):
+            if key in raw:
+                if not isinstance(raw[key], bool):
+                    self.add(where + (key,), f"{key} 应是 true 或 false, 而不是 {raw[key]!r}", f"写 {key}: true")
+                else:
+                    fields[key] = raw[key]
         for key in ("score_below", "score_at_least"):
             if key in raw:
                 fields[key] = self.number(where + (key,), raw[key], 0, 100)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scoring.scorecard import OVERTIME_DEDUCTION, SLOW_DEDUCTION, ScoredTurn, build_scorecard
+from scoring.scorecard import FAILED_CALL_MAX, OVERTIME_DEDUCTION, SLOW_DEDUCTION, ScoredTurn, build_scorecard
 from scoring.scorer import Scorer
 from scoring.types import KeyPoint
 
@@ -52,7 +52,9 @@ def test_a_critical_forbidden_phrase_fails_the_call(scorer: Scorer) -> None:
     ]
     sc = card(scorer, turns)
     data = sc.to_json()
-    assert data["score"] == 75.0 and not data["passed"] and data["critical"]
+    # the turns average 75, but a failed call scores at most FAILED_CALL_MAX, with the reason shown
+    assert data["score"] == FAILED_CALL_MAX == 59.0 and not data["passed"] and data["critical"]
+    assert {"delta": -16.0, "why": "不合格的通话总分最高计 59 分"} in data["reasons"]
     assert data["forbidden"] == [
         {
             "id": "cant_understand",

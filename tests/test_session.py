@@ -231,3 +231,27 @@ def test_speech_summary_covers_spoken_turns_only():
     ]
     assert speech_summary([typed]) == ""
     assert speech_summary([typed, *spoken]) == "说话: 平均语速 120 字/分 (建议约 120), 开口前最长停顿 2.5 秒, 句中最长停顿 1.0 秒"
+
+
+@pytest.mark.parametrize(
+    ("condition", "must_not", "contradictions", "holds"),
+    [
+        ({"must_not": True}, ["promise"], [], True),
+        ({"must_not": True}, [], [], False),
+        ({"must_not": False}, [], [], True),
+        ({"contradiction": True}, [], ["room"], True),
+        ({"contradiction": True}, ["promise"], [], False),
+        ({"contradiction": False, "must_not": True}, ["promise"], [], True),
+    ],
+)
+def test_branches_can_react_to_must_not_breaches_and_wrong_facts(condition, must_not, contradictions, holds):
+    from scoring.types import Contradiction, MustNotUse, ReplyAnalysis, TurnScore
+    from simulator.scenario import Condition
+    from simulator.session import condition_holds
+
+    analysis = ReplyAnalysis(
+        "回答",
+        must_not=[MustNotUse(r, "承诺结果", (0, 2), "以法院为准", "critical") for r in must_not],
+        contradictions=[Contradiction(p, "第十一法庭", "第十二法庭", (0, 2)) for p in contradictions],
+    )
+    assert condition_holds(Condition(**condition), analysis, TurnScore(score=50.0)) is holds
