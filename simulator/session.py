@@ -473,6 +473,8 @@ def play(
 def play_examples(scenario: Scenario, scorer: Scorer | None = None) -> list[dict]:
     """Play each of the scenario's examples; report whether score and path land where the author said."""
     results = []
+    reached_turns: set[str] = set()
+    reached_edges: set[tuple[str, str]] = set()
     for example in scenario.examples:
         values = scenario.draw(example.seed)
         replies = [fill(r, values) for r in example.replies]
@@ -492,6 +494,11 @@ def play_examples(scenario: Scenario, scorer: Scorer | None = None) -> list[dict
             why = f"回答不够: 在轮次 {session.call.turns[-1].turn_id if session.call.turns else scenario.start} 之后没有回答了"
         elif unused:
             why = f"通话已结束, 还有 {unused} 句回答没用上"
+        edges = list(zip(path, path[1:], strict=False))
+        if path and session.call.end_reason == END_REACHED:
+            edges.append((path[-1], END))
+        reached_turns.update(path)
+        reached_edges.update(edges)
         results.append(
             {
                 "scenario": scenario.id,
@@ -505,7 +512,47 @@ def play_examples(scenario: Scenario, scorer: Scorer | None = None) -> list[dict
                 "why": why,
             }
         )
+    coverage = Coverage.of(scenario, reached_turns, reached_edges).to_json()
+    for result in results:  # the scenario's coverage by all its examples, on each of its rows
+        result["coverage"] = coverage
     return results
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Which turns and branches a scenario's examples reach."""
+
+    turns: int
+    turns_reached: int
+    branches: int
+    branches_reached: int
+    unreached_turns: tuple[str, ...]
+    unreached_branches: tuple[str, ...]  # "turn → target"
+
+    @classmethod
+    def of(cls, scenario: Scenario, turns: set[str], edges: set[tuple[str, str]]) -> Coverage:
+        all_edges = list(dict.fromkeys((t.id, b.goto) for t in scenario.turns.values() for b in t.next))
+        return cls(
+            turns=len(scenario.turns),
+            turns_reached=len(turns & set(scenario.turns)),
+            branches=len(all_edges),
+            branches_reached=sum(e in edges for e in all_edges),
+            unreached_turns=tuple(t for t in scenario.turns if t not in turns),
+            unreached_branches=tuple(f"{a} → {b}" for a, b in all_edges if (a, b) not in edges),
+        )
+
+    @property
+    def turn_share(self) -> float:
+        return self.turns_reached / self.turns if self.turns else 1.0
+
+    def to_json(self) -> dict:
+        return {
+            "turns": [self.turns_reached, self.turns],
+            "branches": [self.branches_reached, self.branches],
+            "turn_share": round(self.turn_share, 3),
+            "unreached_turns": list(self.unreached_turns),
+            "unreached_branches": list(self.unreached_branches),
+        }
 
 
 def _visited(call: CallRecord) -> list[str]:

@@ -9,7 +9,7 @@ import sys
 import yaml
 from conftest import ROOT, run_cli
 
-HEAVY = ("rich", "pyttsx3", "speech_recognition", "jieba", "faster_whisper", "pypinyin", "rapidfuzz", "numpy", "yaml")
+HEAVY = ("rich", "pyttsx3", "speech_recognition", "faster_whisper", "pypinyin", "rapidfuzz", "numpy", "yaml")
 
 
 def test_help_imports_nothing_heavy():
@@ -26,7 +26,22 @@ def test_every_command_is_in_help_and_documented():
     result = run_cli("--help")
     assert result.returncode == 0
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for command in ("list", "show", "validate", "new", "render", "test", "practice", "score-reply", "transcribe", "history", "progress", "team", "review", "report"):
+    for command in (
+        "list",
+        "show",
+        "validate",
+        "new",
+        "render",
+        "test",
+        "practice",
+        "score-reply",
+        "transcribe",
+        "history",
+        "progress",
+        "team",
+        "review",
+        "report",
+    ):
         assert command in result.stdout, command
         assert command in readme, f"README does not mention {command}"
 
@@ -85,11 +100,44 @@ def test_new_refuses_a_bad_id(tmp_path):
     assert result.stderr.startswith("错误: id 'Bad Id' 不是 kebab-case")
 
 
-def test_test_command_plays_every_bundled_example():
-    result = run_cli("test", "--json")
-    assert result.returncode == 0, result.stdout
+LIBRARY_COVERAGE_FLOOR = 80  # % of each scenario's turns its examples reach (README, docs/scenario-format.md §8)
+
+
+def test_test_command_plays_every_bundled_example_and_meets_the_coverage_floor():
+    result = run_cli("test", "--json", "--min-coverage", str(LIBRARY_COVERAGE_FLOOR))
+    assert result.returncode == 0, result.stdout + result.stderr
     results = json.loads(result.stdout)
-    assert len(results) >= 16 and all(r["ok"] for r in results)
+    assert len(results) >= 72 and all(r["ok"] for r in results)
+    by_scenario = {r["scenario"]: r for r in results}
+    assert len(by_scenario) >= 24
+    for sid, r in by_scenario.items():
+        reached, total = r["coverage"]["turns"]
+        assert reached * 100 >= LIBRARY_COVERAGE_FLOOR * total, (sid, r["coverage"]["unreached_turns"])
+        assert sum(x["scenario"] == sid for x in results) >= 3, f"{sid}: fewer than three examples"
+
+
+def test_test_command_fails_below_the_coverage_floor_and_names_what_to_add(tmp_path):
+    data = yaml.safe_load((ROOT / "scenarios" / "wrong-courtroom.yaml").read_text(encoding="utf-8"))
+    data["examples"] = [e for e in data["examples"] if "waiting_unsure" not in e.get("path", [])]
+    path = tmp_path / "wrong-courtroom.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    result = run_cli("test", str(path), "--min-coverage", "80")
+    assert result.returncode == 1
+    assert "错误: 场景 wrong-courtroom 的示例只走到 78% 的轮次, 低于 80% - 为没走到的轮次补示例" in result.stderr
+    result = run_cli("test", str(path), "--coverage")
+    assert result.returncode == 0
+    assert "示例覆盖" in result.stdout and "7/9" in result.stdout and "waiting_unsure、where_again" in result.stdout
+    assert "通过 3 个示例, 失败 0 个" in result.stdout
+
+
+def test_a_scenario_without_examples_fails_the_test_command(tmp_path):
+    text = (ROOT / "scenarios" / "wrong-courtroom.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    del data["examples"]
+    (tmp_path / "wrong-courtroom.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    result = run_cli("test", str(tmp_path / "wrong-courtroom.yaml"))
+    assert result.returncode == 1
+    assert "错误: 场景 wrong-courtroom 没有示例" in result.stderr
 
 
 def test_test_command_reports_an_example_out_of_range(tmp_path):

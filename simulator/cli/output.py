@@ -46,3 +46,8 @@ def console():
     from rich.console import Console
 
     return Console(highlight=False)
+
+
+def print_error(message: str) -> None:
+    """One line on stderr, as the CLI prints a ``TrainerError`` (for problems found while a command goes on)."""
+    print(f"错误: {message}", file=sys.stderr)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from simulator.cli.output import add_output_options, console, print_json
+from simulator.cli.output import add_output_options, console, print_error, print_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -37,6 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("test", help="用场景的 examples 模拟通话, 检查得分是否在作者预期范围内")
     p.add_argument("scenarios", metavar="SCENARIO", nargs="*", help="场景 id 或路径 (默认全部)")
+    p.add_argument("--coverage", action="store_true", help="再列出每个场景的示例走到了多少轮次和分支, 以及没走到的")
+    p.add_argument("--min-coverage", type=float, metavar="N", help="任何场景的示例走到的轮次少于 N%% 时判为失败")
     add_output_options(p)
     p.set_defaults(handler=cmd_test)
 
@@ -115,7 +117,12 @@ def cmd_show(args: argparse.Namespace) -> int:
     from rich.tree import Tree
 
     out = console()
-    out.print(Panel(f"[bold]{s.title}[/]  ({s.id})\n业务: {s.service}   难度: {'★' * s.difficulty}   时限: {s.time_limit_s} 秒\n\n{s.brief}", title="场景"))
+    out.print(
+        Panel(
+            f"[bold]{s.title}[/]  ({s.id})\n业务: {s.service}   难度: {'★' * s.difficulty}   时限: {s.time_limit_s} 秒\n\n{s.brief}",
+            title="场景",
+        )
+    )
     out.print(f"来电人: [bold]{s.caller.name}[/] - {s.caller.persona} ({_MOOD_ZH.get(s.caller.mood, s.caller.mood)})")
     if s.variables:
         out.print("随机变量: " + "; ".join(f"{k} = {' / '.join(v)}" for k, v in s.variables.items()))
@@ -264,6 +271,13 @@ def cmd_test(args: argparse.Namespace) -> int:
     scenarios = [find_scenario(r) for r in args.scenarios] if args.scenarios else load_library()
     results = [r for s in scenarios for r in play_examples(s)]
     failures = [r for r in results if not r["ok"]]
+    without = [s.id for s in scenarios if not s.examples]
+    coverage = {r["scenario"]: r["coverage"] for r in results}
+    low = (
+        [sid for sid, c in coverage.items() if c["turn_share"] * 100 < args.min_coverage]
+        if args.min_coverage is not None
+        else []
+    )
     if args.json:
         print_json(results)
     else:
@@ -274,7 +288,37 @@ def cmd_test(args: argparse.Namespace) -> int:
             table.add_column(col)
         for r in results:
             mark = "[green]通过[/]" if r["ok"] else f"[red]失败[/] {r['why']}"
-            table.add_row(r["scenario"], r["example"], f"{r['score']:.0f}", f"{r['expected'][0]:g}-{r['expected'][1]:g}", " → ".join(r["path"]), mark)
+            table.add_row(
+                r["scenario"],
+                r["example"],
+                f"{r['score']:.0f}",
+                f"{r['expected'][0]:g}-{r['expected'][1]:g}",
+                " → ".join(r["path"]),
+                mark,
+            )
         console().print(table)
-        print(f"{len(results) - len(failures)} passed, {len(failures)} failed")
-    return 1 if failures else 0
+        if args.coverage or low:
+            console().print(_coverage_table(coverage))
+        print(f"通过 {len(results) - len(failures)} 个示例, 失败 {len(failures)} 个")
+    for sid in without:
+        print_error(
+            f"场景 {sid} 没有示例 - 至少写上规范应答、常见错误、禁语三条 examples (docs/scenario-format.md 第 8 节)"
+        )
+    for sid in low:
+        share = coverage[sid]["turn_share"] * 100
+        print_error(
+            f"场景 {sid} 的示例只走到 {share:.0f}% 的轮次, 低于 {args.min_coverage:g}% - 为没走到的轮次补示例 (test --coverage 列出)"
+        )
+    return 1 if failures or without or low or not results else 0
+
+
+def _coverage_table(coverage: dict[str, dict]):
+    from rich.table import Table
+
+    table = Table(title="示例覆盖")
+    for col in ("场景", "轮次", "分支", "没走到的轮次"):
+        table.add_column(col, overflow="fold")
+    for sid, c in coverage.items():
+        (tr, tt), (br, bt) = c["turns"], c["branches"]
+        table.add_row(sid, f"{tr}/{tt}", f"{br}/{bt}", "、".join(c["unreached_turns"]) or "—")
+    return table
