@@ -25,6 +25,9 @@ MAX_GAP = 10  # characters allowed between the parts of a 法官…名字 patter
 FUZZY_MIN = 6  # literals this long may match with an insertion/deletion
 FUZZY_CUTOFF = 88.0  # rapidfuzz partial-alignment score needed for such a match
 SAME_CHAR, SAME_PINYIN, NEAR_PINYIN = 1.0, 0.9, 0.7
+# (written, phrase) characters that sound alike but are never one heard as the other: a place name's 区 is not 去
+# (徐汇区法律援助中心 is no 去【部门】, 长宁区 no 您去).
+NOT_CONFUSED = frozenset({("区", "去")})
 # Negation words that undo a phrase when they stand just before it (我不会转告法官) or in a gap.
 NEGATORS = tuple(
     "不是 不会 不用 不能 没法 没有 无法 不必 不需要 不要 不可以 没办法 不给 不再 不想 不帮 不予 不该"
@@ -39,6 +42,8 @@ WIDE_NEGATORS = (
     # refusing to speak for someone else reaches over what follows: 我没法替法官答应您一定能改期
     "没法替", "不能替", "不敢替", "没法答应", "不能答应", "不敢答应", "不敢说", "不能说", "没法说", "不好说",
     "打不了包票", "不能打包票", "不敢打包票", "没法打包票", "没说", "我没说",
+    # a premise denied: 上诉不代表一定会改判
+    "不代表", "并不代表", "不等于", "并不等于", "不意味着", "并不意味着",
 )  # fmt: skip
 # After a verb, inside a gap: 登记不了工单 (cannot register a work order).
 INSIDE_NEGATORS = ("不了", "不成")
@@ -354,6 +359,9 @@ class Matcher:
                 for atom in table.get(coarse[start:end], ()):
                     score = 0.0
                     for k, ch in enumerate(atom.text):
+                        if (text[start + k], ch) in NOT_CONFUSED:
+                            score = -1.0  # not this reading at all
+                            break
                         if text[start + k] == ch:
                             score += SAME_CHAR
                         elif py[start + k] == atom.py[k]:

@@ -102,11 +102,13 @@ class Scorer:
             for c in self._categories
         ]
         shared_allowed = tuple(compile_phrase(a) for a in guide.allowed)
+        # each forbidden phrase's own allowed wordings also keep the reply model from charging it (see below)
+        self._allowed_by_id = {f.id: tuple(compile_phrase(a) for a in f.allowed) for f in guide.forbidden}
         self._forbidden = [
             _CompiledForbidden(
                 f,
                 tuple(p for p in [compile_literal(f.phrase)] + [compile_phrase(v) for v in f.variants] if p),
-                shared_allowed + tuple(compile_phrase(a) for a in f.allowed),
+                shared_allowed + self._allowed_by_id[f.id],
             )
             for f in guide.forbidden
         ]
@@ -217,7 +219,7 @@ class Scorer:
             elif seen:
                 guarded.add(compiled.category.id)
         if self.model is not None:
-            self._add_model_labels(norm, analysis, guarded)
+            self._add_model_labels(matcher, analysis, guarded)
             for rule in must_not:  # what the model found of a linked boundary breaks the rule as well
                 use = next((f for f in analysis.forbidden if f.id in rule.forbidden), None)
                 if use is not None and rule.id not in broken:
@@ -231,8 +233,10 @@ class Scorer:
                 analysis.suggestions.append(Suggestion(cid, self.guide.categories[cid].standard))
         return analysis
 
-    def _add_model_labels(self, norm: Normalized, analysis: ReplyAnalysis, guarded: set[str]) -> None:
-        """What the guide has no phrase for but the reply model is sure of; never what a guard turned down."""
+    def _add_model_labels(self, matcher: Matcher, analysis: ReplyAnalysis, guarded: set[str]) -> None:
+        """What the guide has no phrase for but the reply model is sure of; never what a guard turned down, nor a
+        forbidden phrase whose ``allowed`` wording the reply uses (a referral to a named office is routing)."""
+        norm = matcher.norm
         model = self.model
         probabilities = model.probabilities(norm)
         threshold = model.thresholds
@@ -247,6 +251,8 @@ class Scorer:
         charged = {f.id for f in analysis.forbidden}
         for f in self.guide.forbidden:
             if f.id in charged or f.id in guarded or probabilities.get(f.id, 0.0) < threshold["forbidden"]:
+                continue
+            if any(matcher.find(p, fuzzy=False, same_clause=True) for p in self._allowed_by_id.get(f.id, ())):
                 continue
             start, end = model.evidence(norm, f.id)
             analysis.forbidden.append(
@@ -412,7 +418,11 @@ class Scorer:
             result.critical = result.critical or use.severity == "critical"
             note = ",属于严重禁语,本次通话不合格" if use.severity == "critical" else ""
             said = analysis.text[use.span[0] : use.span[1]]
-            what = f"禁语「{use.phrase}」" if use.source == "guide" else f"类似禁语「{use.phrase}」的说法「{said}」(模型判断)"
+            what = (
+                f"禁语「{use.phrase}」"
+                if use.source == "guide"
+                else f"类似禁语「{use.phrase}」的说法「{said}」(模型判断)"
+            )
             result.reasons.append(Reason(-penalty, f"使用{what}{note};应改说:{use.suggest}"))
             gained -= penalty
             charged.append((use.span, penalty))

@@ -30,7 +30,16 @@ SURNAMES = frozenset(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔"
     "钟谭陆汪范金石廖贾夏韦傅付白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵钱严覃武戴莫孔汤庞殷柳詹虞倪"
 )
-_PERIODS = {"凌晨": "am", "早上": "am", "早晨": "am", "上午": "am", "中午": "pm", "下午": "pm", "傍晚": "pm", "晚上": "pm"}
+_PERIODS = {
+    "凌晨": "am",
+    "早上": "am",
+    "早晨": "am",
+    "上午": "am",
+    "中午": "pm",
+    "下午": "pm",
+    "傍晚": "pm",
+    "晚上": "pm",
+}
 # Words before a mention that deny it: 不是第十一法庭, 并不在第三法庭.
 _DENIALS = ("不是", "不在", "并非", "并不是", "而不是", "不去", "别去", "不要去", "没在")
 # Words between a right and a later wrong mention that make the later one a correction: 第十二…不对，是第十一.
@@ -134,7 +143,9 @@ def _swap_words(units: list[Unit]) -> list[Unit]:
             out.append(Unit(_TWO_CHAR_SWAPS[pair], unit.start, units[k + 1].end, unit.clause))
             k += 2
             continue
-        if prev.isdigit() and unit.text == "日":
+        if prev.isdigit() and unit.text == "日" and nxt in _AFTER_A_SPAN and not _month_before(out):
+            out.append(Unit("天", unit.start, unit.end, unit.clause))  # 十五日内 is fifteen days, not the 15th
+        elif prev.isdigit() and unit.text == "日":
             out.append(Unit("号", unit.start, unit.end, unit.clause))
         elif prev.isdigit() and unit.text == "块":
             out.append(Unit("元", unit.start, unit.end, unit.clause))
@@ -142,7 +153,9 @@ def _swap_words(units: list[Unit]) -> list[Unit]:
             pass
         elif unit.text == "年" and _figures_before(out) == 4 and nxt and not nxt.isdigit() and nxt != "度":
             pass
-        elif prev.isdigit() and pair in ("号庭", "号法") and (pair == "号庭" or k + 2 < n and units[k + 2].text == "庭"):
+        elif (
+            prev.isdigit() and pair in ("号庭", "号法") and (pair == "号庭" or k + 2 < n and units[k + 2].text == "庭")
+        ):
             size = 2 if pair == "号庭" else 3
             out.append(Unit("法", unit.start, units[k + size - 1].end, unit.clause))
             out.append(Unit("庭", unit.start, units[k + size - 1].end, unit.clause))
@@ -155,6 +168,17 @@ def _swap_words(units: list[Unit]) -> list[Unit]:
             out.append(unit)
         k += 1
     return out
+
+
+_AFTER_A_SPAN = ("内", "以", "之", "后")  # 十五日内 / 十日以内 / 七日之内 / 三日后: a number of days
+
+
+def _month_before(units: list[Unit]) -> bool:
+    """Whether the figures at the end of ``units`` follow 月 (5月15日以后 is a date)."""
+    k = len(units) - 1
+    while k >= 0 and units[k].is_figure:
+        k -= 1
+    return k >= 0 and units[k].text == "月"
 
 
 def _figures_before(units: list[Unit]) -> int:
@@ -193,7 +217,12 @@ def _tokens(units: list[Unit]) -> list[Unit]:
         bare = not period and not minutes and not minute_one and not m.group(0).endswith("半")
         if bare and hour == 1 and (m.start(2) == 0 or not text[m.start(2) - 1].isdigit()):
             continue  # 慢一点, 快一点: "a little", not one o'clock
-        if bare and m.end() < len(text) and text[m.end()].isdigit() and units[m.end()].clause == units[m.start()].clause:
+        if (
+            bare
+            and m.end() < len(text)
+            and text[m.end()].isdigit()
+            and units[m.end()].clause == units[m.start()].clause
+        ):
             continue  # 二点五: a decimal, not a time
         if hour > 24:
             continue
@@ -335,13 +364,16 @@ class ValueFinder:
 def _judge_near(units: list[Unit], k: int) -> bool:
     """姓陆 speaks of the judge only with 法官 in the same clause (您姓孙 is the caller)."""
     clause = units[k].clause
-    return any(u.clause == clause and u.text == "法" and i + 1 < len(units) and units[i + 1].text == "官"
-               for i, u in enumerate(units))
+    return any(
+        u.clause == clause and u.text == "法" and i + 1 < len(units) and units[i + 1].text == "官"
+        for i, u in enumerate(units)
+    )
 
 
 # A sum or a date inside a rule is not a statement of the fact: 一万元以下的部分五十元, 超过十万元的部分.
 _RULE_BEFORE = ("超过", "不超过", "不足", "低于", "高于", "每件", "最低", "最高", "至")
 _RULE_AFTER = ("以下", "以上", "以内", "之内", "的部分", "部分", "起", "至")
+_NOT_A_RULE_AFTER = ("起诉",)  # 到闵行区人民法院起诉: 起 starts a verb here, not a range (一万元起)
 
 
 # A clause that states a scale rather than a fact: 一万以内交五十元, 每件五十元, 按百分之二点五.
@@ -350,7 +382,9 @@ _RULE_CLAUSE = ("以内", "以下", "以上", "超过", "部分", "每件", "每
 
 def _part_of_a_rule(norm: Normalized, start: int, end: int) -> bool:
     text = norm.text
-    if any(text.endswith(w, 0, start) for w in _RULE_BEFORE) or any(text.startswith(w, end) for w in _RULE_AFTER):
+    if any(text.endswith(w, 0, start) for w in _RULE_BEFORE):
+        return True
+    if any(text.startswith(w, end) for w in _RULE_AFTER) and not text.startswith(_NOT_A_RULE_AFTER, end):
         return True
     clause = norm.clauses[start] if norm.clauses else 0
     lo, hi = start, end

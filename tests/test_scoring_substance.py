@@ -80,6 +80,8 @@ def test_spoken_short_forms_of_numbers() -> None:
         ("十二月十七日", ("十二月十日", "一月八日"), "十七号"),
         ("五百五十元", ("一百元", "一千三百元"), "大约550块钱"),
         ("一千三百元", ("一百元", "五百五十元"), "估计一千三左右"),
+        ("十五天", ("十天",), "判决书送达之日起十五日内可以上诉"),  # 十五日内 = 15 days
+        ("五月十五日", ("五月十六日",), "您5月15日以后再来"),  # …日以后 after a month is still a date
     ],
 )
 def test_the_right_value_in_any_common_form(value: str, others: tuple[str, ...], text: str) -> None:
@@ -97,6 +99,8 @@ def test_the_right_value_in_any_common_form(value: str, others: tuple[str, ...],
         ("下午两点", ("上午九点", "上午九点半"), "下午两点半", "下午两点半"),
         ("五百五十元", ("一百元", "一千三百元"), "要交八百元", "八百元"),
         ("十二月十七日", ("十二月十日", "一月八日"), "十二月二十四号", "十二月二十四号"),
+        ("长宁区人民法院", ("闵行区人民法院",), "您得到闵行区人民法院起诉", "闵行区人民法院"),  # 起诉 is no range
+        ("十五天", ("十天",), "上诉期限是十日内", "十日"),  # 十日内 is a number of days
     ],
 )
 def test_another_value_of_the_kind_instead_is_a_contradiction(value, others, text, said) -> None:
@@ -120,7 +124,9 @@ def test_what_is_no_contradiction(text: str) -> None:
 
 def test_a_contradiction_misses_the_point_and_halves_the_turn(scorer: Scorer) -> None:
     point = room_point()
-    right = scorer.score_turn(scorer.analyze("让您久等了，开庭地点是第十二法庭。", ["hold"], [point]), ["hold"], [point])
+    right = scorer.score_turn(
+        scorer.analyze("让您久等了，开庭地点是第十二法庭。", ["hold"], [point]), ["hold"], [point]
+    )
     analysis = scorer.analyze("让您久等了，开庭地点是第十一法庭。", ["hold"], [point])
     wrong = scorer.score_turn(analysis, ["hold"], [point])
     assert right.score == 100.0 and right.points_hit == ["tell_room"]
@@ -199,6 +205,16 @@ def test_one_stretch_of_words_is_charged_once(scorer: Scorer) -> None:
         ("我们不能对案件结果作判断，要以法院的判决为准。", set()),
         ("法官的私人手机我们不能提供，我把他办公室的座机告诉您。", set()),
         ("您的诉求我会登记成工单，法官会在规定时间内答复您。", set()),
+        # refusals that name whose number it is, the caller's own phone, a named office, 书面, a denied premise
+        ("法官的私人手机是不能提供的。", set()),
+        ("他的手机号码不方便告诉您，我帮您转接办公室。", set()),
+        ("您稍等，十二月三号已经给您手机发过短信了。", set()),
+        ("您去徐汇区法律援助中心问问，他们可以帮您申请。", set()),
+        ("您可以到长宁区法律援助中心申请法律援助。", set()),
+        ("是否批准会书面通知您。", set()),
+        ("上诉不代表一定会改判，要以二审法院的裁判为准。", set()),
+        ("这个官司您准会输。", {"predict_outcome"}),
+        ("法官的手机号我给您，您记一下。", {"judge_private_phone"}),
     ],
 )
 def test_boundaries_and_own_words_rudeness(scorer: Scorer, text: str, forbidden: set[str]) -> None:
@@ -235,7 +251,11 @@ def test_key_point_tuning_part_meets_the_floor(scorer: Scorer) -> None:
             analysis, _, _ = judge_reply(library[row["scenario"]], row["turn"], row["reply"], scorer, row["values"])
             for name, got, want in (
                 ("points", {p.id for p in analysis.points}, set(row["points"])),
-                ("contradictions", {c.point for c in analysis.contradictions}, {c["point"] for c in row["contradictions"]}),
+                (
+                    "contradictions",
+                    {c.point for c in analysis.contradictions},
+                    {c["point"] for c in row["contradictions"]},
+                ),
                 ("must_not", {m.id for m in analysis.must_not}, set(row["must_not"])),
             ):
                 counts[name][0] += len(got & want)
