@@ -167,8 +167,10 @@ def main(argv: list[str] | None = None) -> int:
     add(
         "history listing, one scenario since a date",
         None,
-        *timed(lambda: reports.history_rows(store, Identity(), scenario="wrong-courtroom", since="2026-10-01",
-                                            limit=None), args.repeat),  # fmt: skip
+        *timed(
+            lambda: reports.history_rows(store, Identity(), scenario="wrong-courtroom", since="2026-10-01", limit=None),
+            args.repeat,
+        ),  # fmt: skip
     )
     add("run_training.py progress (busiest), whole command", None, *timed(command("progress", heaviest), 3))
     add("run_training.py team, whole command", None, *timed(command("team"), 3))

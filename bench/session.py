@@ -102,11 +102,15 @@ def main() -> int:
         ("turn, first round" + (" (voice rendered)" if args.voice else ""), first_call_turns),
         ("whole call", per_call),
     ]
-    print(f"session engine: {len(scenarios)} scenarios, {len(per_call)} calls, {len(per_turn) + len(first_call_turns)} turns")
+    print(
+        f"session engine: {len(scenarios)} scenarios, {len(per_call)} calls, {len(per_turn) + len(first_call_turns)} turns"
+    )
     print(f"{'what':<52} {'n':>6} {'median ms':>10} {'p95 ms':>8} {'max ms':>8}")
     for name, values in rows:
         print(f"{name:<52} {len(values):>6} {ms(values, 0.5):>10} {ms(values, 0.95):>8} {ms(values, 1.0):>8}")
-    print(f"{'one-off: imports / guide load / library load (ms)':<52} {'':>6} {imports_s * 1000:>10.0f} {guide_s * 1000:>8.0f} {library_s * 1000:>8.0f}")
+    print(
+        f"{'one-off: imports / guide load / library load (ms)':<52} {'':>6} {imports_s * 1000:>10.0f} {guide_s * 1000:>8.0f} {library_s * 1000:>8.0f}"
+    )
     tmp.cleanup()
     return 0
 

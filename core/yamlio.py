@@ -153,12 +153,20 @@ def _build(node: Any, where: Path_, doc: Document, problems: list[Problem], dept
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
                 problems.append(
-                    Problem(doc.path, key_node.start_mark.line + 1, dotted(where), "键必须是简单文本", "把键改为一个名称")
+                    Problem(
+                        doc.path, key_node.start_mark.line + 1, dotted(where), "键必须是简单文本", "把键改为一个名称"
+                    )
                 )
                 continue
             if key_node.tag == "tag:yaml.org,2002:merge":
                 problems.append(
-                    Problem(doc.path, key_node.start_mark.line + 1, dotted(where), "不支持 YAML 合并键 <<", "把内容直接写出来")
+                    Problem(
+                        doc.path,
+                        key_node.start_mark.line + 1,
+                        dotted(where),
+                        "不支持 YAML 合并键 <<",
+                        "把内容直接写出来",
+                    )
                 )
                 continue
             key = _build(key_node, where + ("<key>",), doc, problems, depth + 1)

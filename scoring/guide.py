@@ -211,7 +211,9 @@ def _check(doc: Document, problems: list[Problem]) -> Guide | None:
                 doc, where + ("other_actor",), raw.get("other_actor"), problems, required=False, words=words
             ),
             hollow=_strings(doc, where + ("hollow",), raw.get("hollow"), problems, required=False, words=words),
-            hollow_with=_strings(doc, where + ("hollow_with",), raw.get("hollow_with"), problems, required=False, plain=True),
+            hollow_with=_strings(
+                doc, where + ("hollow_with",), raw.get("hollow_with"), problems, required=False, plain=True
+            ),
         )
     for cid in FIXED_CATEGORIES:
         if raw_categories and cid not in raw_categories:

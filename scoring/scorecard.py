@@ -192,7 +192,9 @@ def build_scorecard(
     if critical:
         reasons.append(Reason(0.0, "使用了严重禁语或说了严重违规的话,本次通话不合格"))
     for c in wrong_facts:
-        reasons.append(Reason(0.0, f"「{c['text']}」说成了「{c['said']}」(正确的是「{c['right']}」)且没有更正,本次通话不合格"))
+        reasons.append(
+            Reason(0.0, f"「{c['text']}」说成了「{c['said']}」(正确的是「{c['right']}」)且没有更正,本次通话不合格")
+        )
     if not completed:
         reasons.append(Reason(0.0, "通话没有完成,不判定合格"))
     if completed and judged and not critical and not wrong_facts and score < PASS_SCORE:
@@ -279,7 +281,11 @@ def practise_next(
         items.append(f"加快应答:{len(slow)} 轮超过 {slow_after_s:g} 秒")
     if over_time:
         items.append("控制通话时长:先问关键信息,再解释细节")
-    fillers = ("保持规范用语,试试难度更高的场景", "练习用自己的话说出规范用语的意思", "用考试模式 (--exam) 再练一遍这个场景")
+    fillers = (
+        "保持规范用语,试试难度更高的场景",
+        "练习用自己的话说出规范用语的意思",
+        "用考试模式 (--exam) 再练一遍这个场景",
+    )
     for filler in fillers:
         if len(items) >= 3:
             break

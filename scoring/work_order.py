@@ -77,7 +77,12 @@ class WorkOrder:
         )
 
     def to_json(self) -> dict:
-        return {"type": self.type, "fields": dict(self.fields), "summary": self.summary, "reply_within": self.reply_within}
+        return {
+            "type": self.type,
+            "fields": dict(self.fields),
+            "summary": self.summary,
+            "reply_within": self.reply_within,
+        }
 
     @property
     def empty(self) -> bool:
@@ -173,7 +178,9 @@ def score_work_order(spec: WorkOrderSpec, filled: WorkOrder | None, scorer: Scor
         else None
     )
     type_ok = filled.type == spec.type
-    right = TYPE_WEIGHT * type_ok + sum(c.ok for c in fields.values()) + len(hit) + bool(reply_within and reply_within.ok)
+    right = (
+        TYPE_WEIGHT * type_ok + sum(c.ok for c in fields.values()) + len(hit) + bool(reply_within and reply_within.ok)
+    )
     total = TYPE_WEIGHT + len(fields) + len(spec.summary) + (1 if reply_within else 0)
     return WorkOrderScore(
         score=round(100.0 * right / total, 1),
@@ -185,4 +192,3 @@ def score_work_order(spec: WorkOrderSpec, filled: WorkOrder | None, scorer: Scor
         reply_within=reply_within,
         filled=filled,
     )
-

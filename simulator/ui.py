@@ -145,7 +145,9 @@ class RichUI:
         from rich.prompt import Prompt
 
         try:
-            return Prompt.ask(f"[magenta]带教老师 {mentor} 的点评[/] (回车跳过)", console=self.console, default="", show_default=False).strip()
+            return Prompt.ask(
+                f"[magenta]带教老师 {mentor} 的点评[/] (回车跳过)", console=self.console, default="", show_default=False
+            ).strip()
         except EOFError:
             return ""
 
@@ -157,7 +159,9 @@ class RichUI:
 
         self.console.print()
         self.console.print("[bold]通话结束, 请填写工单[/] (回车跳过一项)")
-        return ask(spec, lambda label: Prompt.ask(f"[cyan]{label}[/]", console=self.console, default="", show_default=False))
+        return ask(
+            spec, lambda label: Prompt.ask(f"[cyan]{label}[/]", console=self.console, default="", show_default=False)
+        )
 
     def call_ends(self, scenario: Scenario, call: CallRecord, scorecard: Scorecard, hidden: list[str]) -> None:
         texts = {p.id: fill(p.text, call.variables) for t in scenario.turns.values() for p in t.key_points}
@@ -255,9 +259,16 @@ def work_order_table(order: dict):
     for column in ("项目", "应填", "已填", ""):
         table.add_column(column)
     kind = order.get("type", {})
-    table.add_row(TYPE_TITLE, escape(kind.get("want", "")), escape(kind.get("got", "") or "(空)"), mark(order.get("type_ok", False)))
+    table.add_row(
+        TYPE_TITLE,
+        escape(kind.get("want", "")),
+        escape(kind.get("got", "") or "(空)"),
+        mark(order.get("type_ok", False)),
+    )
     for name, check in order.get("fields", {}).items():
-        table.add_row(FIELD_TITLES.get(name, name), escape(check["want"]), escape(check["got"] or "(空)"), mark(check["ok"]))
+        table.add_row(
+            FIELD_TITLES.get(name, name), escape(check["want"]), escape(check["got"] or "(空)"), mark(check["ok"])
+        )
     summary = order.get("summary", {})
     filled = order.get("filled", {})
     if summary.get("hit") or summary.get("missed"):

@@ -143,7 +143,9 @@ class _Checker:
     def scenario(self) -> Scenario | None:
         data = self.doc.data
         if not isinstance(data, dict):
-            self.add((), f"场景文件应是一个映射, 而不是 {_kind(data)}", "参照 docs/scenario-format.md 的示例, 以 id: 开头")
+            self.add(
+                (), f"场景文件应是一个映射, 而不是 {_kind(data)}", "参照 docs/scenario-format.md 的示例, 以 id: 开头"
+            )
             return None
         self.unknown_keys((), data, TOP_KEYS)
         for key in REQUIRED_TOP:
@@ -225,7 +227,9 @@ class _Checker:
         self.unknown_keys(where, raw, VOICE_KEYS)
         variant = raw.get("variant")
         if variant is not None and (not isinstance(variant, str) or not VARIANT.match(variant)):
-            self.add(where + ("variant",), f"无效的音色 {variant!r}", "写 espeak-ng 的音色, 例如 f3 (女声) 或 m3 (男声)")
+            self.add(
+                where + ("variant",), f"无效的音色 {variant!r}", "写 espeak-ng 的音色, 例如 f3 (女声) 或 m3 (男声)"
+            )
             variant = None
         return Voice(
             variant=variant,
@@ -293,7 +297,9 @@ class _Checker:
         """What the agent must never say: [{id, text, any, severity, suggest}], ids unique in the scenario."""
         if value is None:
             return ()
-        example = "写成 - {id: predict_outcome, text: 对案件结果作判断, any: [肯定能赢], severity: critical, suggest: ...}"
+        example = (
+            "写成 - {id: predict_outcome, text: 对案件结果作判断, any: [肯定能赢], severity: critical, suggest: ...}"
+        )
         if not isinstance(value, list):
             self.add(where, f"应是列表, 而不是 {_kind(value)}", example)
             return ()
@@ -324,7 +330,9 @@ class _Checker:
             linked = self.text_list(rw + ("forbidden",), raw.get("forbidden"))
             for i, fid in enumerate(linked):
                 if self.forbidden_ids is not None and fid and fid not in self.forbidden_ids:
-                    self.add(rw + ("forbidden", i), f"规范用语中没有禁语 {fid!r}", _closest(fid, self.forbidden_ids, "禁语"))
+                    self.add(
+                        rw + ("forbidden", i), f"规范用语中没有禁语 {fid!r}", _closest(fid, self.forbidden_ids, "禁语")
+                    )
             rules.append(MustNot(rid, text, phrases, str(severity), suggest, linked))
         return tuple(rules)
 
@@ -333,7 +341,9 @@ class _Checker:
         if value is None:
             return None
         where = ("work_order",)
-        raw = self.mapping(where, value, "写成 work_order: {type: 联系法官, fields: {case_no: \"{case_no}\"}, reply_within: 2个工作日}")
+        raw = self.mapping(
+            where, value, '写成 work_order: {type: 联系法官, fields: {case_no: "{case_no}"}, reply_within: 2个工作日}'
+        )
         if raw is None:
             return None
         self.unknown_keys(where, raw, WORK_ORDER_KEYS)
@@ -351,16 +361,22 @@ class _Checker:
             self.add(where + ("type",), f"未知的工单类型 {kind!r}", _closest(kind, WORK_ORDER_TYPES, "工单类型"))
         fields: dict[str, str] = {}
         if "fields" in raw:
-            body = self.mapping(where + ("fields",), raw["fields"], "写成 fields: {case_no: \"{case_no}\", judge: \"{judge}\"}")
+            body = self.mapping(
+                where + ("fields",), raw["fields"], '写成 fields: {case_no: "{case_no}", judge: "{judge}"}'
+            )
             for name, text in (body or {}).items():
                 if name not in FIELD_TITLES:
-                    self.add(where + ("fields", name), f"未知的工单字段 {name!r}", _closest(str(name), FIELD_TITLES, "字段"))
+                    self.add(
+                        where + ("fields", name), f"未知的工单字段 {name!r}", _closest(str(name), FIELD_TITLES, "字段")
+                    )
                 fields[str(name)] = self.text(where + ("fields", name), text, required=required)
         return kind, fields
 
     def filled_work_order(self, where: tuple, value: Any) -> WorkOrder | None:
         """An example's work order, as a trainee would fill it in: {type, fields, summary, reply_within}."""
-        raw = self.mapping(where, value, "写成 work_order: {type: 联系法官, fields: {case_no: \"{case_no}\"}, summary: ...}")
+        raw = self.mapping(
+            where, value, '写成 work_order: {type: 联系法官, fields: {case_no: "{case_no}"}, summary: ...}'
+        )
         if raw is None:
             return None
         self.unknown_keys(where, raw, WORK_ORDER_KEYS)
@@ -441,7 +457,11 @@ class _Checker:
             if "value" in raw:
                 variable = self.text(pw + ("value",), raw.get("value"), placeholders=False)
                 if variable.startswith("{") and variable.endswith("}"):
-                    self.add(pw + ("value",), f"value 写变量名本身, 不带花括号: {variable!r}", f"写成 value: {variable[1:-1]}")
+                    self.add(
+                        pw + ("value",),
+                        f"value 写变量名本身, 不带花括号: {variable!r}",
+                        f"写成 value: {variable[1:-1]}",
+                    )
                     variable = variable[1:-1]
                 self.value_refs.append((pw + ("value",), variable))
             if "any" not in raw and "value" not in raw:
@@ -513,7 +533,11 @@ class _Checker:
         if value is None:
             return ()
         if not isinstance(value, list):
-            self.add(("examples",), f"应是列表, 而不是 {_kind(value)}", "写成 - {name: ..., replies: [...], score: [80, 100]}")
+            self.add(
+                ("examples",),
+                f"应是列表, 而不是 {_kind(value)}",
+                "写成 - {name: ..., replies: [...], score: [80, 100]}",
+            )
             return ()
         out: list[Example] = []
         names: set[str] = set()
@@ -551,7 +575,9 @@ class _Checker:
             seed = self.integer(where + ("seed",), raw.get("seed"), 0, 2**31 - 1, default=0)
             passed = raw.get("passed")
             if passed is not None and not isinstance(passed, bool):
-                self.add(where + ("passed",), f"passed 应是 true 或 false, 而不是 {_kind(passed)}", "写成 passed: false")
+                self.add(
+                    where + ("passed",), f"passed 应是 true 或 false, 而不是 {_kind(passed)}", "写成 passed: false"
+                )
                 passed = None
             order = self.filled_work_order(where + ("work_order",), raw["work_order"]) if "work_order" in raw else None
             out.append(Example(name, replies, (low, high), path, seed, passed, order))
@@ -599,9 +625,15 @@ class _Checker:
 
 
 def _kind(value: Any) -> str:
-    return {dict: "映射", list: "列表", str: "文本", int: "整数", float: "数字", bool: "布尔值", type(None): "空值"}.get(
-        type(value), type(value).__name__
-    )
+    return {
+        dict: "映射",
+        list: "列表",
+        str: "文本",
+        int: "整数",
+        float: "数字",
+        bool: "布尔值",
+        type(None): "空值",
+    }.get(type(value), type(value).__name__)
 
 
 def _closest(name: str, known: Iterable[str], noun: str) -> str:
@@ -618,7 +650,9 @@ def _guide():
     return check_guide()
 
 
-def check_scenario_file(path: str | Path, categories: set[str] | None, guide=None) -> tuple[Scenario | None, list[Problem]]:
+def check_scenario_file(
+    path: str | Path, categories: set[str] | None, guide=None
+) -> tuple[Scenario | None, list[Problem]]:
     """Check one scenario file against the guide's categories (and, with ``guide``, its word groups and forbidden ids)."""
     doc, problems = load_file(path)
     if doc is None:
@@ -658,7 +692,9 @@ def scenario_files(paths: Iterable[str | Path]) -> list[Path]:
     return files
 
 
-def validate_paths(paths: Iterable[str | Path], *, guide: str | Path | None = None) -> tuple[list[Scenario], list[Problem]]:
+def validate_paths(
+    paths: Iterable[str | Path], *, guide: str | Path | None = None
+) -> tuple[list[Scenario], list[Problem]]:
     """Validate scenario files/folders (and the guide); return the good scenarios and every problem."""
     from scoring.guide import GUIDE_PATH, check_guide
 
@@ -677,7 +713,13 @@ def validate_paths(paths: Iterable[str | Path], *, guide: str | Path | None = No
             doc, _ = load_file(path)
             line = doc.line(("id",)) if doc else 1
             problems.append(
-                Problem(scenario.source, line, "id", f"id {scenario.id!r} 与 {first_seen[scenario.id]} 重复", "每个场景用不同的 id")
+                Problem(
+                    scenario.source,
+                    line,
+                    "id",
+                    f"id {scenario.id!r} 与 {first_seen[scenario.id]} 重复",
+                    "每个场景用不同的 id",
+                )
             )
             continue
         first_seen[scenario.id] = scenario.source

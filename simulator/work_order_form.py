@@ -95,9 +95,13 @@ def load_json(path: str | Path) -> WorkOrder:
     except UnicodeDecodeError:
         raise TrainerError(f"工单文件 {path} 不是 UTF-8 编码 - 请用 UTF-8 保存") from None
     except json.JSONDecodeError as exc:
-        raise TrainerError(f"{path}:{exc.lineno}: 工单文件不是有效的 JSON ({exc.msg}) - 参照 docs/scenario-format.md 的示例") from None
+        raise TrainerError(
+            f"{path}:{exc.lineno}: 工单文件不是有效的 JSON ({exc.msg}) - 参照 docs/scenario-format.md 的示例"
+        ) from None
     if not isinstance(data, dict) or not isinstance(data.get("fields", {}), dict):
-        raise TrainerError(f"{path}: 工单应是 JSON 对象, fields 也是对象 - 写成 {{\"type\": \"联系法官\", \"fields\": {{\"case_no\": \"...\"}}}}")
+        raise TrainerError(
+            f'{path}: 工单应是 JSON 对象, fields 也是对象 - 写成 {{"type": "联系法官", "fields": {{"case_no": "..."}}}}'
+        )
     return WorkOrder.from_json(data)
 
 

@@ -31,7 +31,9 @@ class KeywordScorer:
     def analyze(self, text, expect=(), key_points=(), must_not=()):
         if not text.strip() or text.strip() == "???":
             return ReplyAnalysis(text, judgeable=False, why_not_judgeable="没有听清")
-        matches = [CategoryMatch(c, (text.index(k), text.index(k) + len(k)), k) for k, c in KEYWORDS.items() if k in text]
+        matches = [
+            CategoryMatch(c, (text.index(k), text.index(k) + len(k)), k) for k, c in KEYWORDS.items() if k in text
+        ]
         forbidden = []
         if "不知道" in text:
             i = text.index("不知道")

@@ -76,7 +76,7 @@ def test_unknown_scenario_is_one_line_error_with_suggestion():
 
 
 def test_debug_shows_the_traceback():
-    result = run_cli("--debug", "show", "no-such-scenario")
+    result = run_cli("--debug", "show", "no-such-scenario", process=True)  # the traceback reaches the terminal
     assert result.returncode == 1
     assert "Traceback" in result.stderr and "NotFound" in result.stderr
 

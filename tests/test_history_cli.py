@@ -21,14 +21,30 @@ def db(tmp_path):
     """Two trainees; one call each typed and spoken, complete and cut off."""
     path = tmp_path / "history.db"
     with HistoryStore(path) as s:
-        play(s, new_call("王小明", "wrong-courtroom", "2026-10-01T09:00:00Z", call_id="aaaa00000001", mentor="李老师"),
-             [turn(0, expected=("greeting", "empathy"), missed=("empathy",), score=50),
-              turn(1, forbidden=[NO_IDEA], score=70, source="voice", audio_path="/audio/a1.wav", confidence=0.9)],
-             score=60, passed=False)
-        play(s, new_call("王小明", "online-filing", "2026-10-08T09:00:00Z", call_id="aaaa00000002"),
-             [turn(0, score=90)], score=90, passed=True)
-        play(s, new_call("王小明", "wrong-courtroom", "2026-10-09T09:00:00Z", call_id="bbbb00000003"),
-             [turn(0, score=30, source="voice", audio_path="/audio/b3.wav")], status=INCOMPLETE, reason=INTERRUPTED)
+        play(
+            s,
+            new_call("王小明", "wrong-courtroom", "2026-10-01T09:00:00Z", call_id="aaaa00000001", mentor="李老师"),
+            [
+                turn(0, expected=("greeting", "empathy"), missed=("empathy",), score=50),
+                turn(1, forbidden=[NO_IDEA], score=70, source="voice", audio_path="/audio/a1.wav", confidence=0.9),
+            ],
+            score=60,
+            passed=False,
+        )
+        play(
+            s,
+            new_call("王小明", "online-filing", "2026-10-08T09:00:00Z", call_id="aaaa00000002"),
+            [turn(0, score=90)],
+            score=90,
+            passed=True,
+        )
+        play(
+            s,
+            new_call("王小明", "wrong-courtroom", "2026-10-09T09:00:00Z", call_id="bbbb00000003"),
+            [turn(0, score=30, source="voice", audio_path="/audio/b3.wav")],
+            status=INCOMPLETE,
+            reason=INTERRUPTED,
+        )
         play(s, new_call("李华", "online-filing", "2026-10-02T09:00:00Z", call_id="cccc00000004"),
              [turn(0, score=80)], score=80, passed=True)  # fmt: skip
     return path

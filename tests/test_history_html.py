@@ -26,7 +26,7 @@ CHROMIUM = "/usr/bin/chromium"
 SCRIPT_NAME = "<script>alert(1)</script>"
 HTML_REPLY = "<img src=x onerror=\"document.body.setAttribute('data-pwned','1')\">您好"
 HTML_REASON = "</td></tr></table><script>document.title='PWNED'</script><b>加粗</b>"
-HOSTILE_SCENARIO = "x\"><svg onload=alert(2)>"
+HOSTILE_SCENARIO = 'x"><svg onload=alert(2)>'
 TREND_BLUE = (0x2B, 0x6C, 0xB0)
 
 
@@ -76,7 +76,9 @@ def test_user_text_is_escaped(reports_dir, name):
     assert "<script" not in page.lower()
     assert not re.search(r"<[a-z]+[^>]*\son\w+\s*=", page)  # no tag carries an event handler
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
-    assert "&lt;img src=x onerror=&quot;document.body.setAttribute(&#x27;data-pwned&#x27;,&#x27;1&#x27;)&quot;&gt;" in page
+    assert (
+        "&lt;img src=x onerror=&quot;document.body.setAttribute(&#x27;data-pwned&#x27;,&#x27;1&#x27;)&quot;&gt;" in page
+    )
 
 
 def test_report_is_self_contained(reports_dir):
@@ -127,11 +129,14 @@ def dom(reports_dir) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def screenshot(reports_dir) -> Path:
     target = reports_dir / "team.png"
-    done = chromium(reports_dir, f"--screenshot={target}", "--window-size=1200,1600", (reports_dir / "team.html").as_uri())
+    done = chromium(
+        reports_dir, f"--screenshot={target}", "--window-size=1200,1600", (reports_dir / "team.html").as_uri()
+    )
     assert done.returncode == 0 and target.exists(), done.stderr[-2000:]
     return target
 
 
+@pytest.mark.engine
 def test_browser_renders_the_charts(dom):
     team = dom["team.html"]
     assert "<h1>团队练习报告</h1>" in team
@@ -147,6 +152,7 @@ def test_browser_renders_the_charts(dom):
     assert 'class="original"' in trainee  # the overridden call shows its original score too
 
 
+@pytest.mark.engine
 def test_escaped_text_does_not_execute(dom):
     for page in dom.values():
         assert "<script" not in page.lower()
@@ -157,6 +163,7 @@ def test_escaped_text_does_not_execute(dom):
     assert "&lt;img src=x onerror=" in dom["trainee.html"]
 
 
+@pytest.mark.engine
 def test_screenshot_is_not_blank_and_shows_the_charts(screenshot):
     width, height, pixels = read_png(screenshot)
     assert (width, height) == (1200, 1600)

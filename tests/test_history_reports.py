@@ -23,18 +23,44 @@ RUDE = {"id": "kuai-dian", "phrase": "快点说", "span": [0, 3], "suggest": "�
 def store(tmp_path):
     """王小明: 3 complete calls (50, 70, 90) and one cut off; 李华: 2 complete calls (80 passed, 60)."""
     with HistoryStore(tmp_path / "history.db") as s:
-        play(s, new_call("王小明", "wrong-courtroom", "2026-10-01T09:00:00Z", mentor="李老师"),
-             [turn(0, expected=("greeting", "empathy"), missed=("empathy",), score=50),
-              turn(1, expected=("commitment",), forbidden=[NO_IDEA], score=50)], score=50, passed=False)
-        play(s, new_call("王小明", "wrong-courtroom", "2026-10-08T09:00:00Z"),
-             [turn(0, expected=("greeting", "empathy"), missed=("empathy",), score=70)], score=70, passed=False)
-        play(s, new_call("王小明", "online-filing", "2026-10-15T09:00:00Z"),
-             [turn(0, expected=("greeting", "empathy"), score=90)], score=90, passed=True)
-        play(s, new_call("王小明", "wrong-courtroom", "2026-10-22T09:00:00Z"),
-             [turn(0, expected=("empathy",), missed=("empathy",), forbidden=[RUDE], score=40)],
-             status=INCOMPLETE, reason=INTERRUPTED)
-        play(s, new_call("李华", "online-filing", "2026-10-02T09:00:00Z"),
-             [turn(0, expected=("greeting", "hold"), missed=("hold",), score=80)], score=80, passed=True)
+        play(
+            s,
+            new_call("王小明", "wrong-courtroom", "2026-10-01T09:00:00Z", mentor="李老师"),
+            [
+                turn(0, expected=("greeting", "empathy"), missed=("empathy",), score=50),
+                turn(1, expected=("commitment",), forbidden=[NO_IDEA], score=50),
+            ],
+            score=50,
+            passed=False,
+        )
+        play(
+            s,
+            new_call("王小明", "wrong-courtroom", "2026-10-08T09:00:00Z"),
+            [turn(0, expected=("greeting", "empathy"), missed=("empathy",), score=70)],
+            score=70,
+            passed=False,
+        )
+        play(
+            s,
+            new_call("王小明", "online-filing", "2026-10-15T09:00:00Z"),
+            [turn(0, expected=("greeting", "empathy"), score=90)],
+            score=90,
+            passed=True,
+        )
+        play(
+            s,
+            new_call("王小明", "wrong-courtroom", "2026-10-22T09:00:00Z"),
+            [turn(0, expected=("empathy",), missed=("empathy",), forbidden=[RUDE], score=40)],
+            status=INCOMPLETE,
+            reason=INTERRUPTED,
+        )
+        play(
+            s,
+            new_call("李华", "online-filing", "2026-10-02T09:00:00Z"),
+            [turn(0, expected=("greeting", "hold"), missed=("hold",), score=80)],
+            score=80,
+            passed=True,
+        )
         play(s, new_call("李华", "judge-no-answer", "2026-10-03T09:00:00Z"),
              [turn(0, expected=("hold",), missed=("hold",), score=60),
               turn(1, expected=("hold",), missed=("hold",), score=60),
@@ -84,8 +110,10 @@ def test_progress_counts_overrides_and_keeps_originals(store):
 
 def test_team_values_and_sorting(store):
     rows = reports.team(store)
-    assert [(r.trainee, r.calls, r.complete, r.latest, r.best, r.trend, r.pass_rate, r.weakest, r.weakest_rate)
-            for r in rows] == [  # fmt: skip
+    assert [
+        (r.trainee, r.calls, r.complete, r.latest, r.best, r.trend, r.pass_rate, r.weakest, r.weakest_rate)
+        for r in rows
+    ] == [  # fmt: skip
         ("李华", 2, 2, 60, 80, -20, 0.5, "hold", 0.75),
         ("王小明", 4, 3, 90, 90, 20, 0.333, "empathy", 0.75),
     ]

@@ -29,7 +29,9 @@ ROOT = Path(__file__).resolve().parent.parent
 NO_IDEA = {"id": "bu-zhi-dao", "phrase": "不知道", "span": [0, 3], "suggest": "我帮您查询一下", "severity": "major"}
 
 
-def turn(index: int, *, score: float | None = 80.0, expected=("greeting",), missed=(), forbidden=(), **extra) -> TurnRecord:
+def turn(
+    index: int, *, score: float | None = 80.0, expected=("greeting",), missed=(), forbidden=(), **extra
+) -> TurnRecord:
     return TurnRecord(
         index=index,
         turn_id=extra.pop("turn_id", f"t{index}"),
@@ -94,7 +96,10 @@ def test_spoken_turns_keep_audio_path_and_confidence(store):
                   speech={"chars_per_min": 131.0, "silence_before_s": 0.6, "longest_pause_s": 1.2})  # fmt: skip
     call = play(store, new_call(), [spoken, turn(1, source="wav", audio_path="/data/audio/c1-1.wav")], score=80)
     saved = store.get_call(call.call_id).turns
-    assert [(t.source, t.audio_path) for t in saved] == [("voice", "/data/audio/c1-0.wav"), ("wav", "/data/audio/c1-1.wav")]
+    assert [(t.source, t.audio_path) for t in saved] == [
+        ("voice", "/data/audio/c1-0.wav"),
+        ("wav", "/data/audio/c1-1.wav"),
+    ]
     assert saved[0].confidence == 0.82 and saved[0].speech["chars_per_min"] == 131.0
 
 
@@ -186,7 +191,12 @@ def test_call_ids_are_short_and_prefixes_resolve_like_git(store):
 def test_override_keeps_the_original(store):
     call = play(store, new_call(), [turn(0, score=60), turn(1, score=100)], score=80, passed=True)
     review = store.add_override(call.call_id, 0, 90, "识别把案号听成暗号", mentor="李老师")
-    assert (review.original_score, review.new_score, review.reason, review.mentor) == (60, 90, "识别把案号听成暗号", "李老师")
+    assert (review.original_score, review.new_score, review.reason, review.mentor) == (
+        60,
+        90,
+        "识别把案号听成暗号",
+        "李老师",
+    )
     assert store.get_call(call.call_id).turns[0].score == 60  # the scorer's score is never overwritten
     row = store.get_call_row(call.call_id)
     assert (row.score, row.reviewed_score, row.effective_score) == (80, 95, 95)  # 80 + (90 - 60) / 2
@@ -355,8 +365,11 @@ def test_two_processes_writing_one_database_lose_nothing(tmp_path):
     script = WRITER.format(root=str(ROOT))
     calls, turns = 25, 12
     procs = [
-        subprocess.Popen([sys.executable, "-c", script, str(path), who, str(calls), str(turns)],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(path), who, str(calls), str(turns)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )  # fmt: skip
         for who in ("甲", "乙")
     ]
     deadline = time.monotonic() + 60
@@ -398,7 +411,9 @@ def test_any_text_round_trips(store, reply, comment, trainee, score):
 
 # The history store: the only files that may hold SQL or talk to the database driver. A second backend
 # (PostgreSQL) plugs in here; the rest of the project calls HistoryStore and gets dataclasses back.
-STORE_FILES = {f"simulator/history/{name}.py" for name in ("dialect", "schema", "summaries", "rows", "queries", "store")}
+STORE_FILES = {
+    f"simulator/history/{name}.py" for name in ("dialect", "schema", "summaries", "rows", "queries", "store")
+}
 SQL_KEYWORDS = ("SELECT ", "INSERT ", "UPDATE ", "DELETE FROM", "CREATE TABLE", "CREATE INDEX", "PRAGMA ")
 
 

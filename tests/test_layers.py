@@ -35,7 +35,9 @@ def imports(path: Path) -> list[tuple[int, str]]:
             base = node.module or ""
             if node.level:
                 package = module_of(path) if path.name == "__init__.py" else module_of(path).rpartition(".")[0]
-                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
+                base = ".".join(
+                    package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else [])
+                )
             found.append((node.lineno, base))
             found += [(node.lineno, f"{base}.{alias.name}") for alias in node.names if alias.name != "*"]
     return found

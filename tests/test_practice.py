@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import wave
 
-from conftest import ROOT, run_cli
+import pytest
+from conftest import ROOT, run_cli, run_main
 
 from simulator.library import load_library
 
@@ -32,7 +33,9 @@ def test_scripted_call_takes_the_expected_branches_and_is_saved(tmp_path):
     db = tmp_path / "h.db"
     replies = tmp_path / "r.txt"
     replies.write_text("你好\n不知道，你自己去查。\n", encoding="utf-8")
-    result = practice("wrong-courtroom", "--replies", str(replies), "--trainee", "小李", "--exam", "--json", "--seed", "3", db=db)
+    result = practice(
+        "wrong-courtroom", "--replies", str(replies), "--trainee", "小李", "--exam", "--json", "--seed", "3", db=db
+    )
     assert result.returncode == 0, result.stderr
     call = json.loads(result.stdout)
     first, second = call["turns"]
@@ -45,15 +48,36 @@ def test_scripted_call_takes_the_expected_branches_and_is_saved(tmp_path):
 
 
 def test_same_seed_draws_the_same_call(tmp_path):
-    a = json.loads(practice("wrong-courtroom", "--replies", str(REPLIES / "wrong-courtroom.txt"), "--seed", "5", "--json", db=tmp_path / "a.db").stdout)
-    b = json.loads(practice("wrong-courtroom", "--replies", str(REPLIES / "wrong-courtroom.txt"), "--seed", "5", "--json", db=tmp_path / "b.db").stdout)
+    a = json.loads(
+        practice(
+            "wrong-courtroom",
+            "--replies",
+            str(REPLIES / "wrong-courtroom.txt"),
+            "--seed",
+            "5",
+            "--json",
+            db=tmp_path / "a.db",
+        ).stdout
+    )
+    b = json.loads(
+        practice(
+            "wrong-courtroom",
+            "--replies",
+            str(REPLIES / "wrong-courtroom.txt"),
+            "--seed",
+            "5",
+            "--json",
+            db=tmp_path / "b.db",
+        ).stdout
+    )
     assert a["variables"] == b["variables"]
     assert [t["score"] for t in a["turns"]] == [t["score"] for t in b["turns"]]
 
 
 def test_every_bundled_replies_file_completes_its_scenario(tmp_path):
     for scenario in load_library():
-        result = practice(scenario.id, "--replies", str(REPLIES / f"{scenario.id}.txt"), "--json", "--no-save", db=tmp_path / "x.db")
+        replies = str(REPLIES / f"{scenario.id}.txt")
+        result = run_main("practice", scenario.id, "--replies", replies, "--json", "--no-save", "--no-audio")
         assert result.returncode == 0, result.stderr
         call = json.loads(result.stdout)
         assert call["completed"] and call["passed"], (scenario.id, call["score"], [t["turn"] for t in call["turns"]])
@@ -66,8 +90,18 @@ def test_missing_replies_file_is_one_line_error(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.engine
 def test_voice_input_without_a_microphone_falls_back_to_typing(tmp_path):
-    result = run_cli("practice", "wrong-courtroom", "--input", "voice", "--no-audio", "--db", str(tmp_path / "h.db"), stdin="您好，请讲。请您报一下案号和承办法官的姓名。\n")
+    result = run_cli(
+        "practice",
+        "wrong-courtroom",
+        "--input",
+        "voice",
+        "--no-audio",
+        "--db",
+        str(tmp_path / "h.db"),
+        stdin="您好，请讲。请您报一下案号和承办法官的姓名。\n",
+    )
     assert result.returncode == 0, result.stderr
     assert "改为打字回答" in result.stdout + result.stderr
     assert "Traceback" not in result.stderr
@@ -75,6 +109,7 @@ def test_voice_input_without_a_microphone_falls_back_to_typing(tmp_path):
     assert calls[0]["status"] == "incomplete"  # stdin ended after one typed reply: saved, not lost
 
 
+@pytest.mark.engine
 def test_render_writes_a_wav_for_every_line_with_espeak(tmp_path):
     env = {"HOTLINE_TRAINER_CACHE": str(tmp_path / "cache")}
     result = run_cli("render", "wrong-courtroom", "--voice", "espeak", env=env)
@@ -88,6 +123,7 @@ def test_render_writes_a_wav_for_every_line_with_espeak(tmp_path):
     assert sorted((tmp_path / "cache").rglob("*.wav")) == wavs  # cached: nothing new rendered
 
 
+@pytest.mark.engine
 def test_a_spoken_reply_from_a_wav_scores_like_the_same_reply_typed(tmp_path):
     """--replies lines naming .wav files are recognized with the real model; the call scores like the typed one."""
     from simulator.engines.audio_cache import AudioCache

@@ -33,9 +33,7 @@ LATER_PARTS = [
 # by the rules of tests/data/README.md: paraphrases, recognizer errors and traps the guide must handle. They live as
 # data in tests/data/scoring_author_lines.jsonl (the reply model trains on them too).
 AUTHOR_LINES = [
-    json.loads(line)
-    for line in (DATA / PARTS["author"]).read_text(encoding="utf-8").splitlines()
-    if line.strip()
+    json.loads(line) for line in (DATA / PARTS["author"]).read_text(encoding="utf-8").splitlines() if line.strip()
 ]
 
 

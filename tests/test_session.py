@@ -75,7 +75,13 @@ def test_replies_running_out_leave_an_incomplete_call_with_its_turns():
 
 def test_ctrl_c_saves_the_call_as_incomplete():
     sink = RecordingSink()
-    session = Session(scenario(), KeywordScorer(), InterruptingListener("您好, 案号?"), sink=sink, options=SessionOptions(exam=True, seed=1))
+    session = Session(
+        scenario(),
+        KeywordScorer(),
+        InterruptingListener("您好, 案号?"),
+        sink=sink,
+        options=SessionOptions(exam=True, seed=1),
+    )
     call = session.run()
     assert call.end_reason == "interrupted" and call.status == "incomplete"
     assert [e[0] for e in sink.events] == ["started", "turn", "ended"]
@@ -149,7 +155,15 @@ def test_mentor_mode_feedback_retry_and_comment():
     ui = RetryOnceUI()
     sink = RecordingSink()
     listener = TimedListener(["喂", "您好, 请问案号?", "不用谢"], clock)
-    session = Session(scenario(), KeywordScorer(), listener, ui=ui, sink=sink, options=SessionOptions(mentor="陈老师", seed=2), clock=clock)
+    session = Session(
+        scenario(),
+        KeywordScorer(),
+        listener,
+        ui=ui,
+        sink=sink,
+        options=SessionOptions(mentor="陈老师", seed=2),
+        clock=clock,
+    )
     call = session.run()
     assert ui.feedback_scores == [0.0, 100.0, 100.0]
     first, retry = call.turns[0], call.turns[1]
@@ -163,7 +177,14 @@ def test_mentor_mode_feedback_retry_and_comment():
 def test_exam_mode_gives_no_feedback():
     clock = FakeClock()
     ui = RetryOnceUI()
-    Session(scenario(), KeywordScorer(), TimedListener(["您好, 案号?", "不用谢"], clock), ui=ui, options=SessionOptions(exam=True), clock=clock).run()
+    Session(
+        scenario(),
+        KeywordScorer(),
+        TimedListener(["您好, 案号?", "不用谢"], clock),
+        ui=ui,
+        options=SessionOptions(exam=True),
+        clock=clock,
+    ).run()
     assert ui.feedback_scores == []
 
 
@@ -175,12 +196,19 @@ def test_caller_lines_cover_every_variable_value():
 
 
 def test_turn_ids_may_equal_end_reasons(tmp_path):
-    text = (FIXTURES / "valid-min.yaml").read_text(encoding="utf-8").replace("upset", "hangup").replace("id: valid-min", "id: named")
+    text = (
+        (FIXTURES / "valid-min.yaml")
+        .read_text(encoding="utf-8")
+        .replace("upset", "hangup")
+        .replace("id: valid-min", "id: named")
+    )
     (tmp_path / "named.yaml").write_text(text, encoding="utf-8")
     s, problems = check_scenario_file(tmp_path / "named.yaml", CATS)
     assert problems == []
     clock = FakeClock()
-    call = Session(s, KeywordScorer(), TimedListener(["喂", "请您别着急"], clock), options=SessionOptions(exam=True), clock=clock).run()
+    call = Session(
+        s, KeywordScorer(), TimedListener(["喂", "请您别着急"], clock), options=SessionOptions(exam=True), clock=clock
+    ).run()
     assert [t.turn_id for t in call.turns] == ["opening", "hangup"]
     assert call.end_reason == "end"
 
@@ -198,7 +226,12 @@ def test_the_repeat_rule_is_the_sessions_and_spares_clear_replies():
 
 
 def test_reply_sources_are_the_stored_names_and_know_what_was_spoken():
-    assert [s.value for s in Source] == ["typed", "scripted", "voice", "wav"]  # stored in the history, printed by --json
+    assert [s.value for s in Source] == [
+        "typed",
+        "scripted",
+        "voice",
+        "wav",
+    ]  # stored in the history, printed by --json
     assert Heard("您好", "voice").spoken and Heard("您好", Source.WAV).spoken
     assert not Heard("您好", "typed").spoken and not Heard("您好", "scripted").spoken
     assert Heard("您好", "scripted").scripted and not Heard("您好", "wav").scripted
@@ -215,7 +248,13 @@ def test_without_a_sink_the_call_is_kept_in_memory_only():
 
 def test_scripted_replies_are_filled_with_drawn_values():
     clock = FakeClock()
-    session = Session(scenario(), KeywordScorer(), TimedListener(["您好, 案号是{case_no}吗?", "不用谢"], clock), options=SessionOptions(exam=True, seed=4), clock=clock)
+    session = Session(
+        scenario(),
+        KeywordScorer(),
+        TimedListener(["您好, 案号是{case_no}吗?", "不用谢"], clock),
+        options=SessionOptions(exam=True, seed=4),
+        clock=clock,
+    )
     call = session.run()
     assert call.turns[0].reply == f"您好, 案号是{call.variables['case_no']}吗?"
 
@@ -226,11 +265,30 @@ def test_speech_summary_covers_spoken_turns_only():
 
     typed = TurnRecord(0, "a", "", "您好", "typed", 1.0)
     spoken = [
-        TurnRecord(1, "b", "", "您好", "voice", 1.0, speech={"chars_per_min": 100.0, "silence_before_s": 0.5, "longest_pause_s": 1.0}),
-        TurnRecord(2, "c", "", "您好", "voice", 1.0, speech={"chars_per_min": 140.0, "silence_before_s": 2.5, "longest_pause_s": 0.2}),
+        TurnRecord(
+            1,
+            "b",
+            "",
+            "您好",
+            "voice",
+            1.0,
+            speech={"chars_per_min": 100.0, "silence_before_s": 0.5, "longest_pause_s": 1.0},
+        ),
+        TurnRecord(
+            2,
+            "c",
+            "",
+            "您好",
+            "voice",
+            1.0,
+            speech={"chars_per_min": 140.0, "silence_before_s": 2.5, "longest_pause_s": 0.2},
+        ),
     ]
     assert speech_summary([typed]) == ""
-    assert speech_summary([typed, *spoken]) == "说话: 平均语速 120 字/分 (建议约 120), 开口前最长停顿 2.5 秒, 句中最长停顿 1.0 秒"
+    assert (
+        speech_summary([typed, *spoken])
+        == "说话: 平均语速 120 字/分 (建议约 120), 开口前最长停顿 2.5 秒, 句中最长停顿 1.0 秒"
+    )
 
 
 @pytest.mark.parametrize(

@@ -33,6 +33,8 @@ from simulator.engines.speakable import speakable_text
 from simulator.engines.speakers import choose_speaker
 from simulator.scenario import Voice
 
+pytestmark = pytest.mark.engine  # real engines throughout (pyproject: markers)
+
 ROOT = Path(__file__).resolve().parent.parent
 ESPEAK = shutil.which("espeak-ng")
 PERSONA_VARIANTS = (None, "f2", "f3", "m3")
@@ -253,6 +255,7 @@ from pathlib import Path
 from simulator.engines.audio_cache import AudioCache
 from simulator.engines.pyttsx3_speaker import Pyttsx3Speaker
 from simulator.scenario import Voice
+
 speaker = Pyttsx3Speaker(cache=AudioCache(Path(sys.argv[1])))
 for n in range(12):
     speaker.render(f"这是第{n}句测试用的来电人台词，请您耐心听完。", Voice(variant="m3"))
@@ -402,7 +405,9 @@ def test_play_of_a_missing_file_is_false():
 def _fake_aplay(folder: Path, exit_code: int) -> None:
     folder.mkdir(exist_ok=True)
     script = folder / "aplay"
-    script.write_text(f"#!/bin/sh\necho 'aplay: main:831: audio open error: No such file or directory' >&2\nexit {exit_code}\n")
+    script.write_text(
+        f"#!/bin/sh\necho 'aplay: main:831: audio open error: No such file or directory' >&2\nexit {exit_code}\n"
+    )
     script.chmod(0o755)
 
 

@@ -148,7 +148,10 @@ def test_missing_path_is_one_line_error():
 
 
 # Random YAML-ish text: the loader must answer with problems, never crash.
-yaml_alphabet = st.sampled_from(list("abc:- []{}'\"\n\t#&*!|>%@`,?0123456789案号您好") + ["id: ", "turns:", "  ", "!!python/object:os.system", "next: ", "goto: "])
+yaml_alphabet = st.sampled_from(
+    list("abc:- []{}'\"\n\t#&*!|>%@`,?0123456789案号您好")
+    + ["id: ", "turns:", "  ", "!!python/object:os.system", "next: ", "goto: "]
+)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -167,7 +170,14 @@ def test_loader_never_crashes_on_random_text(text):
 
 json_like = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=10),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.sampled_from(["id", "turns", "next", "goto", "if", "say", "start", "caller", "examples", "x"]), children, max_size=5),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(["id", "turns", "next", "goto", "if", "say", "start", "caller", "examples", "x"]),
+            children,
+            max_size=5,
+        )
+    ),
     max_leaves=25,
 )
 

@@ -16,6 +16,8 @@ from simulator.engines.vad import ListenSettings, LiveReply, chunk_level_db
 from simulator.session import LOW_CONFIDENCE
 from simulator.ui import RichListeningView, level_bar, listening_panel
 
+pytestmark = pytest.mark.engine  # real engines throughout (pyproject: markers)
+
 NO_DEVICE = (
     "麦克风 (没有可用的录音设备) 不可用 - 安装方法: 连接麦克风并确认系统能识别 (Linux: arecord -l), 或改用键盘输入回复"
 )
@@ -104,7 +106,9 @@ def test_the_listening_display(monkeypatch):
     Console(file=out, width=60, color_system=None).print(listening_panel(-30.0, reply, ListenSettings()))
     assert out.getvalue() == "● 正在聆听… ██████████░░░░░░░░░░   1.6 秒  (说完稍停即可)\n"
     out = io.StringIO()
-    Console(file=out, width=60, color_system=None).print(listening_panel(-60.0, reply, ListenSettings(push_to_talk=True)))
+    Console(file=out, width=60, color_system=None).print(
+        listening_panel(-60.0, reply, ListenSettings(push_to_talk=True))
+    )
     assert out.getvalue() == "● 正在聆听… ░░░░░░░░░░░░░░░░░░░░   1.6 秒  (说完请按回车)\n"
 
 

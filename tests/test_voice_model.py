@@ -22,6 +22,8 @@ from simulator.engines.whisper_model import (
     sha256_of,
 )
 
+pytestmark = pytest.mark.engine  # real engines throughout (pyproject: markers)
+
 
 @pytest.fixture(scope="module")
 def sources() -> ModelSources:

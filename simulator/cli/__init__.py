@@ -1,7 +1,7 @@
 """The command line, split by command group.
 
 Each group module defines ``register(subparsers)`` and imports nothing heavy at module
-level, so ``--help`` stays instant: rich, pyttsx3, speech_recognition, jieba and the like
+level, so ``--help`` stays instant: rich, pyttsx3, speech_recognition, faster_whisper and the like
 load inside the command that needs them.
 """
 

@@ -14,7 +14,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("scenario", metavar="SCENARIO", help="场景 id 或 YAML 文件路径")
     p.add_argument("--replies", type=Path, metavar="FILE", help="脚本回答: 每行一句; 以 .wav 结尾的行会先做语音识别")
     p.add_argument("--input", choices=["text", "voice"], default="text", help="回答方式: 打字 (默认) 或麦克风")
-    p.add_argument("--push-to-talk", action="store_true", help="麦克风回答时按回车开始、再按回车结束 (默认: 停顿 1 秒自动结束)")
+    p.add_argument(
+        "--push-to-talk", action="store_true", help="麦克风回答时按回车开始、再按回车结束 (默认: 停顿 1 秒自动结束)"
+    )
     p.add_argument("--trainee", default="学员", metavar="NAME", help="学员姓名 (记入成绩)")
     p.add_argument("--mentor", default="", metavar="NAME", help="带教老师姓名: 每句之后可以写点评")
     p.add_argument("--exam", action="store_true", help="考试模式: 通话结束前不显示反馈")
@@ -24,9 +26,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--voice", default="auto", choices=["auto", "espeak", "neural"], help="来电人语音引擎")
     add_db_option(p)
     p.add_argument("--no-save", action="store_true", help="不保存这次练习")
-    p.add_argument("--keep-audio", action=argparse.BooleanOptionalAction, default=None, help="保存学员每句回答的录音 (带教模式默认保存)")
+    p.add_argument(
+        "--keep-audio",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="保存学员每句回答的录音 (带教模式默认保存)",
+    )
     p.add_argument("--demo", action="store_true", help="演示: 没有终端时由内置的脚本学员回答")
-    p.add_argument("--work-order", type=Path, metavar="FILE.json", help="通话后的工单从这个 JSON 文件读取 (默认: 终端里逐项填写, 或回答文件的 [工单] 一节)")
+    p.add_argument(
+        "--work-order",
+        type=Path,
+        metavar="FILE.json",
+        help="通话后的工单从这个 JSON 文件读取 (默认: 终端里逐项填写, 或回答文件的 [工单] 一节)",
+    )
     add_output_options(p)
     p.set_defaults(handler=cmd_practice)
 

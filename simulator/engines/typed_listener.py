@@ -19,7 +19,9 @@ class TypedListener:
         console = self._console or Console()
         started = time.monotonic()
         try:
-            text = Prompt.ask("[bold green]您的回答[/] (输入 /挂断 结束通话)", console=console, default="", show_default=False)
+            text = Prompt.ask(
+                "[bold green]您的回答[/] (输入 /挂断 结束通话)", console=console, default="", show_default=False
+            )
         except EOFError:
             return None
         text = text.strip()

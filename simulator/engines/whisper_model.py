@@ -104,8 +104,10 @@ def is_set_up(model_dir: Path) -> bool:
         size = (model_dir / "model.bin").stat().st_size
     except (OSError, ValueError):
         return False
-    return stamp.get("sha256") == MODEL_BIN_SHA256 and size == MODEL_BIN_SIZE and all(
-        (model_dir / name).is_file() for name in SIDE_FILES_SHA256
+    return (
+        stamp.get("sha256") == MODEL_BIN_SHA256
+        and size == MODEL_BIN_SIZE
+        and all((model_dir / name).is_file() for name in SIDE_FILES_SHA256)
     )
 
 

@@ -106,8 +106,11 @@ def _team_body(store: HistoryStore, names) -> tuple[str, dict]:
             "每位学员在各用语类别的做到率 (应答中做到的比例); 颜色越红越需要练习",
             heatmap_svg(sorted(rows), categories, rows),
         ),
-        _section("服务禁语次数", "全体学员使用各条服务禁语的次数", forbidden_svg(sorted(forbidden.values(),
-                 key=lambda f: -f[3]))),  # fmt: skip
+        _section(
+            "服务禁语次数",
+            "全体学员使用各条服务禁语的次数",
+            forbidden_svg(sorted(forbidden.values(), key=lambda f: -f[3])),
+        ),  # fmt: skip
         _section("导师改分与评语", "", _reviews_table(store.recent_reviews(limit=MAX_REVIEWS), names)),
     ]
     return "\n".join(parts), {"trainees": len(stats), "calls": sum(s.calls for s in stats)}
@@ -136,8 +139,12 @@ def _trainee_body(store: HistoryStore, trainee: str, names, library: dict | None
         _section(
             "成绩走势",
             f"最近 {len(points)} 通完成的通话; 空心点是系统原分, 实心点是改分后的分数",
-            trend_svg([pt.score for pt in points], [pt.at[:10] for pt in points], chart_id="trend-chart",
-                      originals=[pt.original_score if pt.reviewed else None for pt in points]),  # fmt: skip
+            trend_svg(
+                [pt.score for pt in points],
+                [pt.at[:10] for pt in points],
+                chart_id="trend-chart",
+                originals=[pt.original_score if pt.reviewed else None for pt in points],
+            ),  # fmt: skip
         ),
         _section(
             "类别热力图",
@@ -149,8 +156,11 @@ def _trainee_body(store: HistoryStore, trainee: str, names, library: dict | None
             f"全部通话中的次数 (最近 {RECENT_CALLS} 通仍在用的标红)",
             forbidden_svg([[f.phrase, f.suggest, f.severity, f.uses, f.recent_uses] for f in p.forbidden_all]),
         ),
-        _section("要点与事实", "说错的事实、说了不能说的话、漏掉的要点 (全部通话; 最近 = 最近 "
-                 f"{RECENT_CALLS} 通)", _substance_table(p.substance)),
+        _section(
+            "要点与事实",
+            f"说错的事实、说了不能说的话、漏掉的要点 (全部通话; 最近 = 最近 {RECENT_CALLS} 通)",
+            _substance_table(p.substance),
+        ),
         _section(
             "还没通过的场景",
             "",
@@ -181,7 +191,20 @@ def _score_html(original: float | None, reviewed: float | None) -> str:
 def _team_table(stats: list[TeamStat]) -> str:
     head = "".join(
         f"<th>{h}</th>"
-        for h in ("学员", "通话", "最新", "最好", "趋势", "通过率", "最弱类别", "漏要点", "说错事实", "违规", "工单", "最近走势")
+        for h in (
+            "学员",
+            "通话",
+            "最新",
+            "最好",
+            "趋势",
+            "通过率",
+            "最弱类别",
+            "漏要点",
+            "说错事实",
+            "违规",
+            "工单",
+            "最近走势",
+        )
     )
     rows = []
     for s in stats:
@@ -213,7 +236,7 @@ def _calls_table(calls, names) -> str:
     rows = "".join(
         f"<tr><td><code>{esc(c.call_id)}</code></td><td>{esc(c.started_at.replace('T', ' ').rstrip('Z'))}</td>"
         f"<td>{esc(c.scenario_id)}</td><td>{esc(_STATUS.get(c.status, c.status))}</td>"
-        f"<td>{_score_html(c.score, c.reviewed_score)}</td><td>{ {True: '✓', False: '✗', None: '—'}[c.passed]}</td>"
+        f"<td>{_score_html(c.score, c.reviewed_score)}</td><td>{ {True: '✓', False: '✗', None: '—'}[c.passed] }</td>"
         f"<td>{c.turn_count}</td></tr>"
         for c in calls
     )
@@ -255,7 +278,9 @@ def trend_svg(
         parts.append(f"<text x='{left - 6}' y='{y + 4:.1f}' class='axis' text-anchor='end'>{tick}</text>")
     known = [(i, s) for i, s in enumerate(scores) if s is not None]
     if not known:
-        parts.append(f"<text x='{width / 2}' y='{height / 2}' text-anchor='middle' class='axis'>还没有完成的通话</text>")
+        parts.append(
+            f"<text x='{width / 2}' y='{height / 2}' text-anchor='middle' class='axis'>还没有完成的通话</text>"
+        )
         return "".join(parts) + "</svg>"
     step = plot_w / max(1, len(scores) - 1)
 

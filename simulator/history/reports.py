@@ -291,16 +291,29 @@ def progress(store: HistoryStore, trainee: str, names=None, library: dict[str, s
     for total in store.forbidden_totals(trainee):
         r = recent_forbidden.get(total.phrase_id)
         all_forbidden.append(
-            ForbiddenStat(total.phrase_id, total.phrase, total.suggest, total.severity, total.uses,
-                          r.uses if r else 0, r.last_used if r else "")  # fmt: skip
+            ForbiddenStat(
+                total.phrase_id,
+                total.phrase,
+                total.suggest,
+                total.severity,
+                total.uses,
+                r.uses if r else 0,
+                r.last_used if r else "",
+            )  # fmt: skip
         )
     all_forbidden.sort(key=lambda f: (-f.recent_uses, -f.uses, f.phrase_id))
     still_used = [f for f in all_forbidden if f.recent_uses]
 
     recent_gaps = {(g.kind, g.scenario_id, g.item_id): g.uses for g in store.substance_recent(trainee, RECENT_CALLS)}
     substance = [
-        SubstanceStat(g.kind, g.scenario_id, g.item_id, substance_text(g.scenario_id, g.item_id), g.uses,
-                      recent_gaps.get((g.kind, g.scenario_id, g.item_id), 0))  # fmt: skip
+        SubstanceStat(
+            g.kind,
+            g.scenario_id,
+            g.item_id,
+            substance_text(g.scenario_id, g.item_id),
+            g.uses,
+            recent_gaps.get((g.kind, g.scenario_id, g.item_id), 0),
+        )  # fmt: skip
         for g in store.substance_totals(trainee)
     ]
     kind_rank = {"contradiction": 0, "must_not": 1, "missed": 2}
@@ -358,7 +371,10 @@ def practise_next(p: Progress, limit: int = 3) -> list[str]:
             f"{SUBSTANCE_TITLES[g.kind]}:「{g.text}」(场景 {g.scenario_id}, 最近 {RECENT_CALLS} 通里 {g.recent_uses} 次)"
             for g in gaps
         ],
-        [f"改掉服务禁语「{f.phrase}」(最近 {RECENT_CALLS} 通里用了 {f.recent_uses} 次), 改说「{f.suggest}」" for f in forbidden],
+        [
+            f"改掉服务禁语「{f.phrase}」(最近 {RECENT_CALLS} 通里用了 {f.recent_uses} 次), 改说「{f.suggest}」"
+            for f in forbidden
+        ],
         [
             f"练习「{c.title}」: 最近漏掉 {round(100 * _weakness(c))}%"
             + (f", 标准用语「{category_standard(c.category)}」" if category_standard(c.category) else "")
@@ -369,7 +385,9 @@ def practise_next(p: Progress, limit: int = 3) -> list[str]:
             + (
                 f"(最好 {s.best:g} 分, 未通过)"
                 if s.best is not None
-                else f"(练过 {s.attempts} 次, 还没完成)" if s.attempts else "(还没练过)"
+                else f"(练过 {s.attempts} 次, 还没完成)"
+                if s.attempts
+                else "(还没练过)"
             )
             for s in p.scenarios_not_passed
         ],

@@ -74,12 +74,22 @@ def render_history(rows: list[dict], console: Console) -> None:
     if not rows:
         console.print("没有符合条件的通话记录。")
         return
-    table = Table(title=f"通话记录 ({len(rows)} 通, 最新在前)", title_justify="left", box=box.SIMPLE_HEAD,
-                  pad_edge=False, collapse_padding=True)
+    table = Table(
+        title=f"通话记录 ({len(rows)} 通, 最新在前)",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
     for name, justify in (("编号", "left"), ("时间", "left"), ("学员", "left"), ("场景", "left"), ("结果", "left"),
                           ("得分", "right"), ("轮数", "right")):  # fmt: skip
-        table.add_column(name, justify=justify, no_wrap=name not in ("学员", "场景"), overflow="fold",
-                         min_width=6 if name == "学员" else None)
+        table.add_column(
+            name,
+            justify=justify,
+            no_wrap=name not in ("学员", "场景"),
+            overflow="fold",
+            min_width=6 if name == "学员" else None,
+        )
     for r in rows:
         result = STATUS.get(r["status"], r["status"])
         if r["status"] == "complete" and r["passed"] is not None:
@@ -259,8 +269,13 @@ def render_team(stats: list[TeamStat], console: Console, sort: str) -> None:
     if not stats:
         console.print("还没有任何通话记录。")
         return
-    table = Table(title=f"团队成绩({len(stats)} 位学员, 按 {sort} 排序)", title_justify="left", box=box.SIMPLE_HEAD,
-                  pad_edge=False, collapse_padding=True)
+    table = Table(
+        title=f"团队成绩({len(stats)} 位学员, 按 {sort} 排序)",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
     for name, justify in (("学员", "left"), ("通话", "right"), ("最新", "right"), ("最好", "right"),
                           ("趋势", "right"), ("通过率", "right"), ("最弱类别", "left"), ("漏要点", "right"),
                           ("说错事实", "right"), ("违规", "right"), ("工单", "right"), ("走势", "left"), ("最后练习", "left")):  # fmt: skip
