@@ -149,8 +149,8 @@ def _swap_words(units: list[Unit]) -> list[Unit]:
             out.append(Unit("号", unit.start, unit.end, unit.clause))
         elif prev.isdigit() and unit.text == "块":
             out.append(Unit("元", unit.start, unit.end, unit.clause))
-        elif unit.text == "第" and nxt.isdigit():
-            pass
+        elif unit.text == "第" and nxt.isdigit() and not _ordinal_day(units, k + 1):
+            pass  # 第12法庭 = 12法庭; but 第二天 (the next day) is no span of two days
         elif unit.text == "年" and _figures_before(out) == 4 and nxt and not nxt.isdigit() and nxt != "度":
             pass
         elif (
@@ -168,6 +168,13 @@ def _swap_words(units: list[Unit]) -> list[Unit]:
             out.append(unit)
         k += 1
     return out
+
+
+def _ordinal_day(units: list[Unit], k: int) -> bool:
+    """Whether the figures from ``k`` are followed by 天 or 日: 第二天, 第十五日 count days, they are not spans."""
+    while k < len(units) and units[k].is_figure:
+        k += 1
+    return k < len(units) and units[k].text in ("天", "日")
 
 
 _AFTER_A_SPAN = ("内", "以", "之", "后")  # 十五日内 / 十日以内 / 七日之内 / 三日后: a number of days
@@ -497,4 +504,4 @@ def _shape(units: Sequence[Unit]) -> re.Pattern | None:
         k += 1
     if not letters:
         return None
-    return re.compile("(?<!\\d)" + "".join(pieces))
+    return re.compile("(?<![\\d第])" + "".join(pieces))  # 第二天 is a day, not a count of two days
