@@ -1,8 +1,10 @@
 """Session-engine speed: the time per turn of a practice call, from a reply to the next caller line.
 
-    .venv/bin/python bench/session.py [--calls N]
+    .venv/bin/python bench/session.py [--calls N] [--starts N]
 
-Plays every bundled scenario's examples N times with the real scorer (and, with --voice, the real espeak-ng caller
+First the start of a practice call as a trainee sees it: the whole ``practice`` command up to the first caller line
+(a replies file that hangs up at once, no audio, not saved), with the compiled scorer cached and with an empty cache,
+beside a bare interpreter start. Then plays every bundled scenario's examples N times with the real scorer (and, with --voice, the real espeak-ng caller
 voice, rendered into a fresh cache and then served from it), and prints one table: per-turn engine time (reply
 scored, branch taken, turn recorded and saved to a real SQLite file), per call, and the first-time costs.
 """
@@ -10,12 +12,48 @@ scored, branch taken, turn recorded and saved to a real SQLite file), per call, 
 from __future__ import annotations
 
 import argparse
+import os
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+
+sys.path.insert(0, str(ROOT))
+
+
+def _timed(argv: list[str], env: dict[str, str]) -> float:
+    t = time.perf_counter()
+    subprocess.run(argv, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - t
+
+
+def start_latency(runs: int) -> None:
+    """Seconds from the command to the end of a call hung up at the first caller line, cold and warm."""
+    with tempfile.TemporaryDirectory() as tmp:
+        hangup = Path(tmp) / "hangup.txt"
+        hangup.write_text("/挂断\n", encoding="utf-8")
+        env = {**os.environ, "HOTLINE_TRAINER_CACHE": str(Path(tmp) / "cache")}
+        practice = [sys.executable, "run_training.py", "practice", "wrong-courtroom", "--replies", str(hangup),
+                    "--no-audio", "--no-save"]  # fmt: skip
+        bare = [_timed([sys.executable, "-c", "pass"], env) for _ in range(runs)]
+        cold = []
+        for _ in range(runs):
+            for old in (Path(tmp) / "cache" / "scorer").glob("*.pickle"):
+                old.unlink()
+            cold.append(_timed(practice, env))
+        _timed(practice, env)  # compile once, then every start below reads the cache
+        warm = [_timed(practice, env) for _ in range(runs)]
+    base = statistics.median(bare)
+    print(f"practice start to the first caller line ({runs} runs each, median seconds)")
+    print(f"{'what':<52} {'s':>6} {'x bare':>8}")
+    for name, values in (("bare interpreter (python -c pass)", bare), ("practice, compiled scorer cached", warm),
+                         ("practice, first run (compiles the guide)", cold)):  # fmt: skip
+        print(f"{name:<52} {statistics.median(values):>6.2f} {statistics.median(values) / base:>8.1f}")
+    print()
 
 
 class _TimedSink:
@@ -41,7 +79,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=5, help="times to play each example (default 5)")
     parser.add_argument("--voice", action="store_true", help="also render the caller's lines with espeak-ng")
+    parser.add_argument("--starts", type=int, default=5, help="practice starts timed, cold and warm (default 5)")
     args = parser.parse_args()
+    if args.starts:
+        start_latency(args.starts)
 
     started = time.perf_counter()
     from scoring.scorer import Scorer

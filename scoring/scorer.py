@@ -18,12 +18,18 @@ gives the same result.
 
 from __future__ import annotations
 
+import hashlib
+import os
+import pickle
 import re
+import sys
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from core.paths import default_cache_root
 from scoring.guide import GUIDE_PATH, Category, Forbidden, Guide, load_guide
 from scoring.matcher import NEGATION_BARRIERS, Hit, Matcher, Pattern, SyntaxProblem, compile_literal
 from scoring.matcher import compile_phrase as _compile_phrase
@@ -570,4 +576,41 @@ def _non_overlapping(hits: list[Hit]) -> list[Hit]:
 
 @lru_cache(maxsize=1)
 def _default_scorer() -> Scorer:
-    return Scorer.load()
+    return load_compiled()
+
+
+def compiled_key(guide_path: Path = GUIDE_PATH, model_path: Path = MODEL_PATH) -> str:
+    """What a compiled scorer depends on: the guide, the reply model, the scoring code and the Python version."""
+    digest = hashlib.sha256(sys.version.encode())
+    for path in (guide_path, model_path, *sorted(Path(__file__).parent.glob("*.py"))):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:32]
+
+
+def load_compiled(guide_path: Path = GUIDE_PATH, model_path: Path = MODEL_PATH) -> Scorer:
+    """The scorer for the guide and model, from the user's cache when it was compiled before (0.2 s instead of
+    about 1 s: compiling the guide's phrases is most of a practice call's start). The cache is keyed by
+    ``compiled_key``, so an edited guide, a retrained model or new code compiles afresh; a missing, unreadable or
+    stale file is rebuilt, and a cache that cannot be written only costs the time."""
+    folder = default_cache_root() / "scorer"
+    path = folder / f"{compiled_key(guide_path, model_path)}.pickle"
+    try:
+        with path.open("rb") as file:
+            scorer = pickle.load(file)  # our own file in the user's private cache, written below
+        if isinstance(scorer, Scorer):
+            return scorer
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
+        pass
+    scorer = Scorer.load(guide_path, model_path)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, suffix=".tmp", delete=False) as tmp:
+            pickle.dump(scorer, tmp, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp.name, path)  # atomic: two processes compiling at once never leave half a file
+        for old in folder.glob("*.pickle"):  # compiled for an older guide or code: never read again
+            if old != path:
+                old.unlink(missing_ok=True)
+    except OSError:
+        pass
+    return scorer

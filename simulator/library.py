@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.errors import NotFound, ValidationError
 from simulator.scenario import Scenario
+
+if TYPE_CHECKING:
+    from scoring.guide import Guide
 
 LIBRARY_DIR = Path(os.environ.get("HOTLINE_TRAINER_SCENARIOS", Path(__file__).resolve().parent.parent / "scenarios"))
 
@@ -21,19 +25,20 @@ def load_library(folder: Path | None = None) -> list[Scenario]:
     return sorted(scenarios, key=lambda s: (s.difficulty, s.id))
 
 
-def find_scenario(ref: str, folder: Path | None = None) -> Scenario:
-    """``ref`` is a library id (``wrong-courtroom``) or a path to a YAML file."""
+def find_scenario(ref: str, folder: Path | None = None, guide: Guide | None = None) -> Scenario:
+    """``ref`` is a library id (``wrong-courtroom``) or a path to a YAML file. ``guide``: the guide already loaded
+    (the scorer's), so it is not parsed a second time."""
     from simulator.validate import load_scenario
 
     path = Path(ref)
     if path.suffix in (".yaml", ".yml") or path.is_file():
         if not path.is_file():
             raise NotFound(f"找不到场景文件 {ref} - 检查路径")
-        return load_scenario(path)
+        return load_scenario(path, guide)
     folder = folder or LIBRARY_DIR
     candidate = folder / f"{ref}.yaml"
     if candidate.is_file():
-        return load_scenario(candidate)
+        return load_scenario(candidate, guide)
     from core.suggest import closest
 
     close = closest(ref, (p.stem for p in folder.glob("*.yaml")))

@@ -12,7 +12,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.errors import Problem, ValidationError
 from core.suggest import did_you_mean
@@ -32,6 +32,9 @@ from simulator.scenario import (
     Turn,
     Voice,
 )
+
+if TYPE_CHECKING:
+    from scoring.guide import Guide
 
 KEBAB = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 TURN_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
@@ -672,9 +675,10 @@ def _with_hash(scenario: Scenario, digest: str) -> Scenario:
     return replace(scenario, content_hash=digest)
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Load one scenario file, raising ``ValidationError`` with every problem in it."""
-    guide, guide_problems = _guide()
+def load_scenario(path: str | Path, guide: Guide | None = None) -> Scenario:
+    """Load one scenario file, raising ``ValidationError`` with every problem in it. ``guide``: one already loaded
+    and checked (the scorer's); else the bundled guide is read and checked."""
+    guide, guide_problems = (guide, []) if guide is not None else _guide()
     scenario, problems = check_scenario_file(path, set(guide.categories) if guide else None, guide)
     if guide_problems or problems or scenario is None:
         raise ValidationError(guide_problems + problems)

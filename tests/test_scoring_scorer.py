@@ -362,3 +362,30 @@ def test_if_not_is_not_a_negation(scorer: Scorer) -> None:
 def test_a_negated_ba_reaches_the_verb(scorer: Scorer) -> None:
     assert "commitment" not in scorer.analyze("我不会把您的情况转告法官。").categories
     assert "commitment" in scorer.analyze("我会把您的情况转告法官。").categories
+
+
+def test_the_compiled_scorer_is_cached_by_content_and_rebuilt_when_stale_or_damaged(tmp_path, monkeypatch) -> None:
+    import shutil
+
+    from scoring.guide import GUIDE_PATH
+    from scoring.reply_model import MODEL_PATH
+    from scoring.scorer import compiled_key, load_compiled
+
+    monkeypatch.setenv("HOTLINE_TRAINER_CACHE", str(tmp_path / "cache"))
+    first = load_compiled()
+    files = list((tmp_path / "cache" / "scorer").glob("*.pickle"))
+    assert [f.stem for f in files] == [compiled_key()]
+    again = load_compiled()
+    reply = "您好，请讲。您别着急，请您报一下案号，我帮您转告法官。"
+    assert again.analyze(reply) == first.analyze(reply)
+    assert again is not first  # read from the file, not the same object
+
+    files[0].write_bytes(b"not a pickle")  # damaged: rebuilt, not an error
+    assert load_compiled().analyze(reply) == first.analyze(reply)
+
+    guide = tmp_path / "guide.yaml"
+    shutil.copy(GUIDE_PATH, guide)
+    guide.write_text(guide.read_text(encoding="utf-8") + "\n# an edit\n", encoding="utf-8")
+    assert compiled_key(guide, MODEL_PATH) != compiled_key()
+    load_compiled(guide, MODEL_PATH)
+    assert [f.stem for f in (tmp_path / "cache" / "scorer").glob("*.pickle")] == [compiled_key(guide, MODEL_PATH)]

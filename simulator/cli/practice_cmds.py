@@ -104,7 +104,8 @@ def cmd_practice(args: argparse.Namespace) -> int:
     from simulator.session import Session, SessionOptions
     from simulator.ui import RichUI
 
-    scenario = find_scenario(args.scenario)
+    scorer = Scorer.default()  # compiled once and cached (scoring.scorer.load_compiled); its guide checks the scenario
+    scenario = find_scenario(args.scenario, guide=scorer.guide)
     console = Console(stderr=args.json, highlight=False)
     interactive = sys.stdin.isatty() and not args.replies
     ui = RichUI(console, interactive=interactive, subtitles=not args.no_subtitles)
@@ -126,7 +127,7 @@ def cmd_practice(args: argparse.Namespace) -> int:
     work_order = _work_order_source(args, listener, ui, interactive)
     session = Session(
         scenario,
-        Scorer.default(),
+        scorer,
         listener,
         speaker=speaker,
         ui=ui,

@@ -15,19 +15,10 @@ import wave
 from collections.abc import Callable
 from pathlib import Path
 
+from core.paths import default_cache_root
 from simulator.scenario import Voice
 
-CACHE_ENV = "HOTLINE_TRAINER_CACHE"  # the tool's cache root; caller audio goes in its tts/ folder
 WAV_HEADER_BYTES = 44
-
-
-def default_cache_root() -> Path:
-    """``$HOTLINE_TRAINER_CACHE``, else ``$XDG_CACHE_HOME/hotline-trainer``, else ``~/.cache/hotline-trainer``."""
-    if override := os.environ.get(CACHE_ENV):
-        return Path(override).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return base / "hotline-trainer"
 
 
 def default_tts_dir() -> Path:

@@ -1,0 +1,17 @@
+"""Where the tool keeps files it can rebuild: rendered caller audio, the compiled scorer."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+CACHE_ENV = "HOTLINE_TRAINER_CACHE"  # the tool's cache root; caller audio goes in its tts/ folder
+
+
+def default_cache_root() -> Path:
+    """``$HOTLINE_TRAINER_CACHE``, else ``$XDG_CACHE_HOME/hotline-trainer``, else ``~/.cache/hotline-trainer``."""
+    if override := os.environ.get(CACHE_ENV):
+        return Path(override).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "hotline-trainer"
