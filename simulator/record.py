@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -17,6 +18,11 @@ HUNG_UP = "hangup"
 INTERRUPTED = "interrupted"  # Ctrl-C
 REPLIES_EXHAUSTED = "replies_exhausted"  # a scripted run or stdin ran out
 FAILED = "error"  # an engine or input error stopped the call; the CLI shows the error
+
+
+def new_call_id() -> str:
+    """12 hex digits: short enough to type a prefix of, and unique across millions of calls."""
+    return secrets.token_hex(6)
 
 
 @dataclass

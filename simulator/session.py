@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import itertools
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -35,6 +34,7 @@ from simulator.record import (
     CallSink,
     NullSink,
     TurnRecord,
+    new_call_id,
 )
 from simulator.scenario import END, PLACEHOLDER, Condition, Scenario, Turn, fill
 
@@ -218,7 +218,7 @@ class Session:
         self.clock = clock
         self.values = scenario.draw(self.options.seed)
         self.call = CallRecord(
-            call_id=uuid.uuid4().hex[:12],
+            call_id=new_call_id(),
             trainee=self.options.trainee,
             scenario_id=scenario.id,
             scenario_hash=scenario.content_hash,

@@ -350,7 +350,7 @@ def progress(store: HistoryStore, trainee: str, names=None, library: dict[str, s
         substance=substance,
         scenarios_not_passed=not_passed,
     )
-    result.practise_next = practise_next(result)
+    result.practise_next = progress_advice(result)
     return result
 
 
@@ -359,7 +359,7 @@ def _point(call: ScoredCall) -> TrendPoint:
                       call.reviewed_score is not None, call.passed)  # fmt: skip
 
 
-def practise_next(p: Progress, limit: int = 3) -> list[str]:
+def progress_advice(p: Progress, limit: int = 3) -> list[str]:
     """The three things to work on: a fact still stated wrong or a rule broken, a forbidden phrase still used,
     the weakest category, a scenario not passed."""
     severity_rank = {"critical": 0, "major": 1, "minor": 2}

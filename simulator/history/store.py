@@ -12,7 +12,6 @@ sessions writing one file wait for each other instead of failing or losing a tur
 from __future__ import annotations
 
 import os
-import secrets
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -23,7 +22,7 @@ from simulator.history import dialect, summaries
 from simulator.history.queries import HistoryQueries
 from simulator.history.rows import CALL_COLUMNS, TURN_COLUMNS, TURN_KEY, Review, call_values, turn_values, utc_iso
 from simulator.history.schema import applied_versions, migrate
-from simulator.record import COMPLETE, IN_PROGRESS, INCOMPLETE, CallRecord, TurnRecord
+from simulator.record import COMPLETE, IN_PROGRESS, INCOMPLETE, CallRecord, TurnRecord, new_call_id
 
 DB_ENV = "HOTLINE_TRAINER_DB"
 
@@ -49,11 +48,6 @@ def default_db_path() -> Path:
 def open_store(path: str | Path | None = None) -> HistoryStore:
     """The store at ``path`` (``--db``), else at ``default_db_path()``."""
     return HistoryStore(path)
-
-
-def new_call_id() -> str:
-    """12 hex digits: short enough to type a prefix of, and unique across millions of calls."""
-    return secrets.token_hex(6)
 
 
 def _final_status(call: CallRecord) -> str:
