@@ -48,28 +48,8 @@ def test_scripted_call_takes_the_expected_branches_and_is_saved(tmp_path):
 
 
 def test_same_seed_draws_the_same_call(tmp_path):
-    a = json.loads(
-        practice(
-            "wrong-courtroom",
-            "--replies",
-            str(REPLIES / "wrong-courtroom.txt"),
-            "--seed",
-            "5",
-            "--json",
-            db=tmp_path / "a.db",
-        ).stdout
-    )
-    b = json.loads(
-        practice(
-            "wrong-courtroom",
-            "--replies",
-            str(REPLIES / "wrong-courtroom.txt"),
-            "--seed",
-            "5",
-            "--json",
-            db=tmp_path / "b.db",
-        ).stdout
-    )
+    args = ("wrong-courtroom", "--replies", str(REPLIES / "wrong-courtroom.txt"), "--seed", "5", "--json")
+    a, b = (json.loads(practice(*args, db=tmp_path / name).stdout) for name in ("a.db", "b.db"))
     assert a["variables"] == b["variables"]
     assert [t["score"] for t in a["turns"]] == [t["score"] for t in b["turns"]]
 
