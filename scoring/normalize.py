@@ -304,9 +304,8 @@ def py_code(ch: str) -> str:
 
 @lru_cache(maxsize=8192)
 def coarse_key(ch: str) -> str:
-    """A stable name for a character's near-homophone class (its coarse syllable, e.g. 案/按 -> "an"), or the
-    character itself. The coarse *codes* are private-use code points numbered in the order syllables are first
-    met, so they differ from one process to the next; this does not."""
+    """A readable name for a character's near-homophone class (its coarse syllable, e.g. 案/按 -> "an"), or the
+    character itself: what the reply model's features are built from."""
     tables = _tables()
     syllable = tables.syllable(ch)
     return coarse_syllable(syllable) if syllable else ch
@@ -339,7 +338,18 @@ def coarse_syllable(syllable: str) -> str:
 
 @lru_cache(maxsize=1)
 def _tables() -> _Tables:
-    return _Tables(_load_t2s(), _load_pinyin())
+    pinyin = _load_pinyin()
+    # Codes numbered from the sorted list of every syllable, not in the order syllables are met: the same character
+    # gets the same code in every process, so a compiled scorer can be cached on disk (scoring.scorer.load_compiled).
+    toned = {readings.split(",", 1)[0] for readings in pinyin.values()}
+    syllables = sorted({strip_tone(r) for r in toned} | set(_TONE_KEPT.values()))
+    coarse = sorted({coarse_syllable(s) for s in syllables})
+    return _Tables(
+        _load_t2s(),
+        pinyin,
+        syllables={s: chr(0xE000 + i) for i, s in enumerate(syllables)},
+        coarse={s: chr(0xE000 + i) for i, s in enumerate(coarse)},
+    )
 
 
 def _load_pinyin() -> dict[int, str]:

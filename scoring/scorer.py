@@ -580,8 +580,13 @@ def _default_scorer() -> Scorer:
 
 
 def compiled_key(guide_path: Path = GUIDE_PATH, model_path: Path = MODEL_PATH) -> str:
-    """What a compiled scorer depends on: the guide, the reply model, the scoring code and the Python version."""
+    """What a compiled scorer depends on: the guide, the reply model, the scoring code, the pinyin and
+    Traditional->Simplified tables, and the Python version."""
+    from importlib.metadata import version
+
     digest = hashlib.sha256(sys.version.encode())
+    for package in ("pypinyin", "opencc-python-reimplemented"):  # their tables give every character its codes
+        digest.update(f"{package}={version(package)}".encode())
     for path in (guide_path, model_path, *sorted(Path(__file__).parent.glob("*.py"))):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())

@@ -4,9 +4,12 @@ recognizer errors, key points, suggestions, turn scores and their reasons."""
 from __future__ import annotations
 
 import pytest
+from conftest import ROOT
 
 from scoring.scorer import PENALTY, Scorer
 from scoring.types import KeyPoint
+
+DATA = ROOT / "tests" / "data"
 
 
 @pytest.fixture(scope="session")
@@ -389,3 +392,36 @@ def test_the_compiled_scorer_is_cached_by_content_and_rebuilt_when_stale_or_dama
     assert compiled_key(guide, MODEL_PATH) != compiled_key()
     load_compiled(guide, MODEL_PATH)
     assert [f.stem for f in (tmp_path / "cache" / "scorer").glob("*.pickle")] == [compiled_key(guide, MODEL_PATH)]
+
+
+def test_a_scorer_cached_by_one_process_judges_like_a_fresh_one_in_another(tmp_path) -> None:
+    """Character codes must not depend on the process: a cached scorer read by a new process must match the same
+    phrases (homophones, near homophones and all) as one compiled there."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    lines = [json.loads(x)["text"] for x in (DATA / "scoring_eval_dev6.jsonl").read_text(encoding="utf-8").splitlines()]
+    script = (
+        "import json, sys\n"
+        "from scoring.scorer import load_compiled\n"
+        "s = load_compiled()\n"
+        "lines = json.loads(sys.stdin.read())\n"
+        "print(json.dumps([[s.analyze(t).categories, [f.id for f in s.analyze(t).forbidden]] for t in lines]))\n"
+    )
+    env = {**os.environ, "HOTLINE_TRAINER_CACHE": str(tmp_path / "cache")}
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", script],
+            input=json.dumps(lines),
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=ROOT,
+            check=True,
+        ).stdout  # fmt: skip
+        for _ in range(2)  # the first compiles and writes the cache; the second reads it
+    ]
+    assert list((tmp_path / "cache" / "scorer").glob("*.pickle"))
+    assert json.loads(runs[1]) == json.loads(runs[0])
