@@ -82,6 +82,7 @@ def canonical(norm: Normalized) -> list[Unit]:
     """The reply as units; see the module docstring."""
     units = [Unit(_FIGURE.get(c, c), i, i + 1, norm.clauses[i] if norm.clauses else 0) for i, c in enumerate(norm.text)]
     units = _join_split_numbers(norm, units)
+    units = _wan_amounts(norm, units)
     units = _lone_numerals(units)
     units = _swap_words(units)
     return _tokens(units)
@@ -109,6 +110,40 @@ def _join_split_numbers(norm: Normalized, units: list[Unit]) -> list[Unit]:
                 if units[j].clause != later:
                     break
                 units[j] = Unit(units[j].text, units[j].start, units[j].end, unit.clause)
+    return out
+
+
+def _wan_amounts(norm: Normalized, units: list[Unit]) -> list[Unit]:
+    """20万 and 21.5万 in figures, as 二十万 already is (normalising reads Chinese numerals but leaves a written 20万
+    as the figures 2 0 and 万, and drops the decimal point, ending a clause there)."""
+    units = list(units)
+    out: list[Unit] = []
+    k = 0
+    while k < len(units):
+        end = k
+        point = None  # index of the first figure after a decimal point
+        while end < len(units) and units[end].is_figure:
+            if end > k and norm.original[norm.ends[units[end - 1].start] : norm.starts[units[end].start]] in (
+                ".",
+                "．",
+            ):
+                point = end
+            end += 1
+        if end == k or end >= len(units) or units[end].text != "万" or (point or end) - k > 4:
+            out.extend(units[k : max(end, k + 1)])
+            k = max(end, k + 1)
+            continue
+        whole = "".join(u.text for u in units[k : point or end])
+        fraction = "".join(u.text for u in units[point:end]) if point else "0"
+        value = round(float(f"{whole}.{fraction}") * 10_000)
+        first, wan = units[k], units[end]
+        out.extend(Unit(d, first.start, wan.end, first.clause) for d in str(value))
+        later = wan.clause  # the decimal point ended a clause: 21.5万元 is one sum again
+        j = end + 1
+        while point and j < len(units) and units[j].clause == later:
+            units[j] = Unit(units[j].text, units[j].start, units[j].end, first.clause)
+            j += 1
+        k = end + 1
     return out
 
 

@@ -36,6 +36,9 @@ def scorer() -> Scorer:
         ("13812345678", "一三八一二三四五六七八"),
         ("2个工作日", "两个工作日"),
         ("第十二法庭", "12号法庭"),
+        ("二十万", "20万"),  # written 万 amounts, with or without 元, with a decimal point
+        ("十三万元", "13万"),
+        ("二十一万五千元", "21.5万元"),
     ],
 )
 def test_a_field_matches_its_value_in_common_forms(want: str, got: str) -> None:
@@ -51,6 +54,8 @@ def test_a_field_matches_its_value_in_common_forms(want: str, got: str) -> None:
         ("13812345678", "13812345679"),
         ("2个工作日", "三个工作日"),
         ("13812345678", ""),
+        ("二十万", "21万"),
+        ("二十一万五千元", "2.15万元"),
     ],
 )
 def test_a_wrong_or_empty_field_does_not_match(want: str, got: str) -> None:
