@@ -149,3 +149,15 @@ def test_test_command_reports_an_example_out_of_range(tmp_path):
     assert result.returncode == 1
     first = json.loads(result.stdout)[0]
     assert not first["ok"] and first["why"].startswith("得分 ") and "不在 0-10 之间" in first["why"]
+
+
+def test_scenario_ids_are_never_cut_in_an_80_column_table():
+    from simulator.library import load_library
+
+    ids = [s.id for s in load_library()]
+    listed = run_cli("list", env={"COLUMNS": "80"})
+    assert listed.returncode == 0
+    assert all(sid in listed.stdout for sid in ids), [sid for sid in ids if sid not in listed.stdout]
+    assert max(len(line) for line in listed.stdout.splitlines()) <= 80
+    tested = run_cli("test", "death-declaration-revoke", "judge-urgent-transfer", "--coverage", env={"COLUMNS": "80"})
+    assert "death-declaration-revoke" in tested.stdout and "judge-urgent-transfer" in tested.stdout

@@ -68,8 +68,10 @@ def cmd_list(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     table = Table(title=f"场景库 ({len(rows)} 个)")
-    for col in ("id", "标题", "业务", "难度", "时限", "来电人", "情绪", "轮次"):
-        table.add_column(col)
+    width = max((len(r["id"]) for r in rows), default=2)
+    table.add_column("id", no_wrap=True, min_width=width)  # the one thing a trainee types: never cut
+    for col in ("标题", "业务", "难度", "时限", "来电人", "情绪", "轮次"):
+        table.add_column(col, overflow="fold")
     for r in rows:
         table.add_row(
             r["id"], r["title"], r["service"], "★" * r["difficulty"], f"{r['time_limit_s']}s",
@@ -284,8 +286,9 @@ def cmd_test(args: argparse.Namespace) -> int:
         from rich.table import Table
 
         table = Table(title="场景示例测试")
-        for col in ("场景", "示例", "得分", "预期", "路径", "结果"):
-            table.add_column(col)
+        table.add_column("场景", no_wrap=True, min_width=max((len(r["scenario"]) for r in results), default=2))
+        for col in ("示例", "得分", "预期", "路径", "结果"):
+            table.add_column(col, overflow="fold")
         for r in results:
             mark = "[green]通过[/]" if r["ok"] else f"[red]失败[/] {r['why']}"
             table.add_row(
@@ -316,7 +319,8 @@ def _coverage_table(coverage: dict[str, dict]):
     from rich.table import Table
 
     table = Table(title="示例覆盖")
-    for col in ("场景", "轮次", "分支", "没走到的轮次"):
+    table.add_column("场景", no_wrap=True, min_width=max((len(sid) for sid in coverage), default=2))
+    for col in ("轮次", "分支", "没走到的轮次"):
         table.add_column(col, overflow="fold")
     for sid, c in coverage.items():
         (tr, tt), (br, bt) = c["turns"], c["branches"]
