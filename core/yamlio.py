@@ -25,6 +25,16 @@ _SCALAR_TAGS = {
     "tag:yaml.org,2002:timestamp",
 }
 _SEQ_TAG = "tag:yaml.org,2002:seq"
+# Bounds on what a file may make us do: a scenario is a few kB, the guide under 200 kB. A 478-byte "billion laughs"
+# of nested aliases would otherwise expand without end.
+MAX_FILE_BYTES = 2_000_000
+MAX_VALUES = 200_000
+
+
+class _TooManyValues(Exception):
+    pass
+
+
 _MAP_TAG = "tag:yaml.org,2002:map"
 
 
@@ -81,10 +91,14 @@ def load_text(text: str, path: str) -> tuple[Document | None, list[Problem]]:
     if node is None:
         return doc, []
     problems: list[Problem] = []
+    budget = [MAX_VALUES]
     try:
-        doc.data = _build(node, (), doc, problems, depth=0)
+        doc.data = _build(node, (), doc, problems, depth=0, budget=budget)
     except RecursionError:
         return None, [Problem(path, 1, "", "YAML 嵌套过深", "减少嵌套层数")]
+    except _TooManyValues:
+        what = f"YAML 展开后超过 {MAX_VALUES:,} 个值 (别名 *… 层层引用)"
+        return None, [Problem(path, 1, "", what, "不要嵌套引用别名, 把内容直接写出来")]
     if problems:
         return None, problems
     return doc, []
@@ -103,6 +117,10 @@ def _syntax_fix(text: str, line: int) -> str:
 def load_file(path: str | Path) -> tuple[Document | None, list[Problem]]:
     shown = _shown(path)
     try:
+        size = Path(path).stat().st_size
+        if size > MAX_FILE_BYTES:
+            what = f"文件有 {size:,} 字节, 超过上限 {MAX_FILE_BYTES:,}"
+            return None, [Problem(shown, 1, "", what, "场景文件通常只有几 KB: 检查是不是选错了文件")]
         raw = Path(path).read_bytes()
     except OSError as exc:
         return None, [Problem(shown, 1, "", f"无法读取文件: {exc.strerror}", "检查路径是否正确")]
@@ -123,8 +141,12 @@ def _shown(path: str | Path) -> str:
         return str(p)
 
 
-def _build(node: Any, where: Path_, doc: Document, problems: list[Problem], depth: int) -> Any:
+def _build(node: Any, where: Path_, doc: Document, problems: list[Problem], depth: int, budget: list[int]) -> Any:
     import yaml
+
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _TooManyValues
 
     line = node.start_mark.line + 1
     doc.lines.setdefault(where, line)
@@ -144,7 +166,7 @@ def _build(node: Any, where: Path_, doc: Document, problems: list[Problem], dept
         if node.tag != _SEQ_TAG:
             problems.append(_refused(doc, line, where, node.tag))
             return None
-        return [_build(item, where + (i,), doc, problems, depth + 1) for i, item in enumerate(node.value)]
+        return [_build(item, where + (i,), doc, problems, depth + 1, budget) for i, item in enumerate(node.value)]
     if isinstance(node, yaml.MappingNode):
         if node.tag != _MAP_TAG:
             problems.append(_refused(doc, line, where, node.tag))
@@ -169,7 +191,7 @@ def _build(node: Any, where: Path_, doc: Document, problems: list[Problem], dept
                     )
                 )
                 continue
-            key = _build(key_node, where + ("<key>",), doc, problems, depth + 1)
+            key = _build(key_node, where + ("<key>",), doc, problems, depth + 1, budget)
             key = str(key) if key is not None else "null"
             key_line = key_node.start_mark.line + 1
             if key in out:
@@ -177,7 +199,7 @@ def _build(node: Any, where: Path_, doc: Document, problems: list[Problem], dept
                     Problem(doc.path, key_line, dotted(where + (key,)), f"重复的键 {key!r}", "删除或重命名其中一个")
                 )
             doc.lines[("key",) + where + (key,)] = key_line
-            out[key] = _build(value_node, where + (key,), doc, problems, depth + 1)
+            out[key] = _build(value_node, where + (key,), doc, problems, depth + 1, budget)
         doc.lines.pop(where + ("<key>",), None)
         return out
     return None  # pragma: no cover - composer yields only the three node kinds

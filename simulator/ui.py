@@ -7,6 +7,8 @@ import contextlib
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from rich.markup import escape
+
 from scoring.guide import category_title
 from simulator.engines.base import Source
 from simulator.record import CallRecord, TurnRecord
@@ -32,7 +34,6 @@ END_REASON_ZH = {
 
 def highlight_reply(text: str, analysis: dict) -> str:
     """Rich markup of the reply: category matches green, forbidden phrases red, key points underlined."""
-    from rich.markup import escape
 
     marks: list[tuple[int, int, str]] = []
     marks += [(f["span"][0], f["span"][1], "bold red") for f in analysis.get("forbidden", [])]
@@ -50,7 +51,7 @@ def highlight_reply(text: str, analysis: dict) -> str:
         while j < len(text) and styles[j] == styles[i]:
             j += 1
         chunk = escape(text[i:j])
-        out.append(f"[{styles[i]}]{chunk}[/]" if styles[i] else chunk)
+        out.append(f"[{styles[i]}]{escape(chunk)}[/]" if styles[i] else escape(chunk))
         i = j
     return "".join(out)
 
@@ -68,29 +69,28 @@ class RichUI:
         from rich.panel import Panel
 
         body = (
-            f"[bold]{scenario.title}[/]   业务: {scenario.service}   难度: {'★' * scenario.difficulty}"
-            f"   时限: {scenario.time_limit_s} 秒\n\n{fill(scenario.brief, call.variables)}\n\n"
-            f"来电人: {scenario.caller.name} ({scenario.caller.persona})"
+            f"[bold]{escape(scenario.title)}[/]   业务: {escape(scenario.service)}   难度: {'★' * scenario.difficulty}"
+            f"   时限: {scenario.time_limit_s} 秒\n\n{escape(fill(scenario.brief, call.variables))}\n\n"
+            f"来电人: {escape(scenario.caller.name)} ({escape(scenario.caller.persona)})"
         )
         mode = "考试模式: 通话结束后才显示评分" if call.mode == "exam" else "带教模式: 每句回答后即时反馈"
         self.console.print(Panel(body, title="来电简介", subtitle=mode))
 
     def caller_says(self, name: str, text: str) -> None:
         if self.subtitles:
-            self.console.print(f"\n[bold cyan]☎{name}：[/]{text}")
+            self.console.print(f"\n[bold cyan]☎{escape(name)}：[/]{escape(text)}")
         else:
-            self.console.print(f"\n[bold cyan]☎ {name}[/] 正在说话… (字幕已关闭)")
+            self.console.print(f"\n[bold cyan]☎ {escape(name)}[/] 正在说话… (字幕已关闭)")
 
     def notice(self, text: str) -> None:
         if text not in self._notices:  # a notice is said once per call
             self._notices.add(text)
-            self.console.print(f"[yellow]提示: {text}[/]")
+            self.console.print(f"[yellow]提示: {escape(text)}[/]")
 
     def ask_repeat(self, reason: str) -> None:
-        self.console.print(f"[yellow]☎ {reason}[/]")
+        self.console.print(f"[yellow]☎ {escape(reason)}[/]")
 
     def feedback(self, turn: Turn, record: TurnRecord, analysis: ReplyAnalysis, score: TurnScore) -> None:
-        from rich.markup import escape
         from rich.panel import Panel
 
         data = record.analysis
@@ -100,12 +100,12 @@ class RichUI:
         by_model = {m.category for m in analysis.matches if m.source == "model"}
         for cid in score.hit:
             note = "  [dim](没有对上规范用语原话,模型判断意思相近)[/]" if cid in by_model else ""
-            lines.append(f"[green]✓ {category_title(cid)}[/]{note}")
+            lines.append(f"[green]✓ {escape(category_title(cid))}[/]{note}")
         for s in analysis.suggestions:
-            lines.append(f"[red]✗ {category_title(s.category)}[/]  建议说: 「{s.phrase}」")
+            lines.append(f"[red]✗ {escape(category_title(s.category))}[/]  建议说: 「{escape(s.phrase)}」")
         for f in analysis.forbidden:
             how = "  [dim](模型判断,说法与此禁语相近)[/]" if f.source == "model" else ""
-            lines.append(f"[bold red]✗ 服务禁语「{f.phrase}」[/]{how}  应改说: 「{f.suggest}」")
+            lines.append(f"[bold red]✗ 服务禁语「{escape(f.phrase)}」[/]{how}  应改说: 「{escape(f.suggest)}」")
         for m in score.must_not:
             said = escape(record.reply[m.span[0] : m.span[1]])
             lines.append(f"[bold red]✗ 不能说「{said}」({escape(m.text)})[/]  应改说: 「{escape(m.suggest)}」")
@@ -116,16 +116,16 @@ class RichUI:
                 f" 正确的是「{escape(c.right)}」[/]"
             )
         for pid in score.points_hit:
-            lines.append(f"[green]✓ 要点 {_point_text(turn, pid)}[/]")
+            lines.append(f"[green]✓ 要点 {escape(_point_text(turn, pid))}[/]")
         for pid in score.points_missed:
             if pid not in wrong:
-                lines.append(f"[red]✗ 要点 {_point_text(turn, pid)}[/]")
+                lines.append(f"[red]✗ 要点 {escape(_point_text(turn, pid))}[/]")
         if record.speech:
             from simulator.engines.speech_metrics import notes
 
             lines += [f"[yellow]• {note}[/]" for note in notes(record.speech)]
         if score.score < 60 and turn.hint:
-            lines.append(f"[cyan]带教提示: {turn.hint}[/]")
+            lines.append(f"[cyan]带教提示: {escape(turn.hint)}[/]")
         style = "green" if score.score >= 80 else "yellow" if score.score >= 60 else "red"
         self.console.print(Panel("\n".join(lines), title=f"本句得分 [{style}]{score.score:.0f}[/]", border_style=style))
 
@@ -146,7 +146,10 @@ class RichUI:
 
         try:
             return Prompt.ask(
-                f"[magenta]带教老师 {mentor} 的点评[/] (回车跳过)", console=self.console, default="", show_default=False
+                f"[magenta]带教老师 {escape(mentor)} 的点评[/] (回车跳过)",
+                console=self.console,
+                default="",
+                show_default=False,
             ).strip()
         except EOFError:
             return ""
@@ -179,7 +182,6 @@ def _point_text(turn: Turn, pid: str) -> str:
 def scorecard_panel(card: dict, call: CallRecord, hidden: list[str], point_texts: dict[str, str] | None = None):
     """The end-of-call scorecard as one rich renderable (also used by history views)."""
     from rich.console import Group
-    from rich.markup import escape
     from rich.panel import Panel
     from rich.table import Table
 
@@ -198,10 +200,12 @@ def scorecard_panel(card: dict, call: CallRecord, hidden: list[str], point_texts
         for cid, row in categories.items():
             done = f"{row.get('hit', 0)}/{row.get('expected', 0)}"
             style = "green" if row.get("hit", 0) >= row.get("expected", 0) else "red"
-            table.add_row(category_title(cid), f"[{style}]{done}[/]")
+            table.add_row(escape(category_title(cid)), f"[{style}]{done}[/]")
         parts.append(table)
     for f in card.get("forbidden", []):
-        parts.append(f"[bold red]服务禁语「{f.get('phrase')}」× {f.get('count', 1)}[/]  应改说: 「{f.get('suggest')}」")
+        parts.append(
+            f"[bold red]服务禁语「{escape(f.get('phrase', ''))}」× {f.get('count', 1)}[/]  应改说: 「{escape(f.get('suggest', ''))}」"
+        )
     for m in card.get("must_not", []):
         parts.append(
             f"[bold red]不能说的话: {escape(m.get('text', ''))} × {m.get('count', 1)}[/]  应改说: 「{escape(m.get('suggest', ''))}」"
@@ -220,7 +224,11 @@ def scorecard_panel(card: dict, call: CallRecord, hidden: list[str], point_texts
     if points.get("covered") or points.get("missed"):
         parts.append(
             f"要点: 问到 {len(points.get('covered', []))} 个"
-            + (f", 漏掉: {', '.join(texts.get(p, p) for p in points['missed'])}" if points.get("missed") else "")
+            + (
+                f", 漏掉: {escape(', '.join(texts.get(p, p) for p in points['missed']))}"
+                if points.get("missed")
+                else ""
+            )
         )
     timing = Table(title="每句用时", show_edge=False)
     timing.add_column("轮次")
@@ -231,7 +239,7 @@ def scorecard_panel(card: dict, call: CallRecord, hidden: list[str], point_texts
         if not t.counted and not t.asked_repeat:
             continue
         score = "请重说" if t.asked_repeat else f"{t.score:.0f}"
-        timing.add_row(t.turn_id, t.reply[:30] or "(空)", score, f"{t.response_s:.1f}")
+        timing.add_row(escape(t.turn_id), escape(t.reply[:30]) or "(空)", score, f"{t.response_s:.1f}")
     if call.turns:
         parts.append(timing)
     speech = speech_summary(call.turns)
@@ -241,13 +249,14 @@ def scorecard_panel(card: dict, call: CallRecord, hidden: list[str], point_texts
         parts.append("[cyan]隐藏信息揭晓:[/] " + "; ".join(hidden))
     practise = card.get("practise_next", [])
     if practise:
-        parts.append("[bold]接下来练习:[/]\n" + "\n".join(f"  {i}. {p}" for i, p in enumerate(practise, 1)))
-    return Panel(Group(*parts), title=f"评分卡 - {call.scenario_title}", border_style="green" if passed else "red")
+        parts.append("[bold]接下来练习:[/]\n" + "\n".join(f"  {i}. {escape(p)}" for i, p in enumerate(practise, 1)))
+    return Panel(
+        Group(*parts), title=f"评分卡 - {escape(call.scenario_title)}", border_style="green" if passed else "red"
+    )
 
 
 def work_order_table(order: dict):
     """The scored work order (``Scorecard.work_order`` JSON): each part with what was wanted and what was filled in."""
-    from rich.markup import escape
     from rich.table import Table
 
     from scoring.work_order import FIELD_TITLES, REPLY_WITHIN_TITLE, SUMMARY_TITLE, TYPE_TITLE
@@ -338,5 +347,5 @@ def listening_panel(level_db: float, reply: LiveReply, settings: ListenSettings)
     lines.append(level_bar(level_db), style="green" if level_db > reply.threshold_db() else "dim")
     lines.append(f"  {reply.elapsed_s:4.1f} 秒  ({hint})", style="dim")
     if reply.partial_text:
-        lines.append(f"\n已识别: {reply.partial_text}")
+        lines.append(f"\n已识别: {escape(reply.partial_text)}")
     return lines

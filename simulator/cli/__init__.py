@@ -49,6 +49,9 @@ def _version() -> str:
 def main(argv: list[str] | None = None) -> int:
     from core.errors import TrainerError
 
+    for stream in (sys.stdout, sys.stderr):  # a lone surrogate in a reply must not end a run in a traceback
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):

@@ -70,6 +70,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("report", help="生成独立的 HTML 报告 (无需服务器和网络): 成绩走势、类别热力图、禁语统计")
     p.add_argument("--html", type=Path, required=True, metavar="FILE", help="写到这个 HTML 文件")
     p.add_argument("--trainee", metavar="NAME", help="只做这位学员的报告 (默认全部学员)")
+    p.add_argument("--force", action="store_true", help="覆盖一个不是本工具生成的已有文件")
     add_db_option(p)
     _anonymize_option(p)
     add_output_options(p)
@@ -237,7 +238,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     with _store(args) as store:
         library = _library_titles() if args.trainee else None
-        summary = write_report(store, args.html, trainee=args.trainee, names=_names(store, args), library=library)
+        summary = write_report(
+            store, args.html, trainee=args.trainee, names=_names(store, args), library=library, force=args.force
+        )
     if args.json:
         print_json(summary)
     else:

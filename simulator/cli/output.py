@@ -38,7 +38,20 @@ def print_json(data: Any) -> None:
 def print_csv(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     writer = csv.writer(sys.stdout)
     writer.writerow(columns)
-    writer.writerows(rows)
+    writer.writerows([csv_cell(v) for v in row] for row in rows)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A cell a spreadsheet will show, never run: text starting like a formula (=, +, -, @) gets a leading ' (the
+    OWASP advice); booleans as the JSON writes them; numbers as they are."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 def console():

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
 from pathlib import Path
 
@@ -70,6 +72,27 @@ def _listener(args: argparse.Namespace, scenario, ui) -> object:
     return TypedListener(ui.console)
 
 
+@contextlib.contextmanager
+def _interrupt_on_hangup():
+    """During the call, SIGTERM and SIGHUP (the terminal closed) end it as Ctrl-C does: saved as incomplete."""
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    saved = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            try:
+                saved[name] = signal.signal(getattr(signal, name), interrupt)
+            except ValueError:  # not the main thread (an embedding host): leave its handlers alone
+                pass
+    try:
+        yield
+    finally:
+        for name, handler in saved.items():
+            signal.signal(getattr(signal, name), handler)
+
+
 def _work_order_source(args: argparse.Namespace, listener, ui, interactive: bool):
     """Where the work order comes from after the call: a JSON file, the replies file's [工单] section, or the form."""
     from simulator.work_order_form import load_json
@@ -135,7 +158,8 @@ def cmd_practice(args: argparse.Namespace) -> int:
         options=SessionOptions(trainee=args.trainee, mentor=args.mentor, exam=args.exam, seed=args.seed),
         work_order=work_order,
     )
-    call = session.run()
+    with _interrupt_on_hangup():
+        call = session.run()
     if not args.no_save:
         console.print(f"[dim]已保存: 通话 {call.call_id} (run_training.py history show {call.call_id})[/]")
     if args.json:

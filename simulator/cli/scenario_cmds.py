@@ -115,30 +115,35 @@ def cmd_show(args: argparse.Namespace) -> int:
 
         print_json(asdict(s))
         return 0
+    from rich.markup import escape
     from rich.panel import Panel
     from rich.tree import Tree
 
     out = console()
     out.print(
         Panel(
-            f"[bold]{s.title}[/]  ({s.id})\n业务: {s.service}   难度: {'★' * s.difficulty}   时限: {s.time_limit_s} 秒\n\n{s.brief}",
+            f"[bold]{escape(s.title)}[/]  ({s.id})\n业务: {escape(s.service)}   难度: {'★' * s.difficulty}"
+            f"   时限: {s.time_limit_s} 秒\n\n{escape(s.brief)}",
             title="场景",
         )
     )
-    out.print(f"来电人: [bold]{s.caller.name}[/] - {s.caller.persona} ({_MOOD_ZH.get(s.caller.mood, s.caller.mood)})")
+    out.print(
+        f"来电人: [bold]{escape(s.caller.name)}[/] - {escape(s.caller.persona)} "
+        f"({_MOOD_ZH.get(s.caller.mood, s.caller.mood)})"
+    )
     if s.variables:
-        out.print("随机变量: " + "; ".join(f"{k} = {' / '.join(v)}" for k, v in s.variables.items()))
+        out.print("随机变量: " + escape("; ".join(f"{k} = {' / '.join(v)}" for k, v in s.variables.items())))
     if s.hidden:
         out.print("隐藏信息 (通话结束后揭晓): " + "; ".join(s.hidden))
     tree = Tree(f"[bold]{s.start}[/]")
 
     def grow(node: Tree, tid: str, seen: tuple[str, ...]) -> None:
         turn = s.turns[tid]
-        node.add(f"[cyan]来电人:[/] {turn.say}")
+        node.add(f"[cyan]来电人:[/] {escape(turn.say)}")
         if turn.expect:
             node.add(f"[green]应做到:[/] {', '.join(turn.expect)}")
         for point in turn.key_points:
-            node.add(f"[green]要点 {point.id}:[/] {point.text}")
+            node.add(f"[green]要点 {point.id}:[/] {escape(point.text)}")
         for branch in turn.next:
             label = f"[yellow]{_condition_text(branch.when)}[/] → "
             if branch.goto == END:

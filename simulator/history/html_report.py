@@ -8,6 +8,8 @@ fetch, so even a missed escape could not run code or call out.
 from __future__ import annotations
 
 import html
+import os
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -35,17 +37,43 @@ def pct(rate: float | None) -> str:
 
 
 def write_report(
-    store: HistoryStore, path: str | Path, *, trainee: str | None = None, names=None, library: dict | None = None
+    store: HistoryStore,
+    path: str | Path,
+    *,
+    trainee: str | None = None,
+    names=None,
+    library: dict | None = None,
+    force: bool = False,
 ) -> dict:
-    """Write the report; ``library`` (scenario id -> title) lists scenarios never tried as not passed."""
-    page, counts = build_report(store, trainee=trainee, names=names or Identity(), library=library)
+    """Write the report; ``library`` (scenario id -> title) lists scenarios never tried as not passed. Never over the
+    database itself; over another existing file only if it is one of our reports, or with ``force``. The page is
+    written to a temporary file and renamed, so an interrupted run leaves the old file whole."""
     path = Path(path)
+    if path.resolve() == Path(store.path).resolve():
+        raise TrainerError(f"{path} 是成绩数据库本身, 不能写报告到这里 - 换一个文件名, 例如 report.html")
+    if path.exists() and not force and not _is_our_report(path):
+        raise TrainerError(f"{path} 已存在, 且不是本工具生成的报告 - 换一个文件名, 或加 --force 覆盖")
+    page, counts = build_report(store, trainee=trainee, names=names or Identity(), library=library)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(page, encoding="utf-8")
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, suffix=".tmp", delete=False) as tmp:
+            tmp.write(page)
+        os.replace(tmp.name, path)
     except OSError as exc:
         raise TrainerError(f"无法写入报告 {path}: {exc.strerror} - 换一个可写的路径") from exc
     return {"path": str(path), "bytes": len(page.encode("utf-8")), **counts}
+
+
+REPORT_MARK = '<meta name="generator" content="hotline-trainer report">'
+
+
+def _is_our_report(path: Path) -> bool:
+    try:
+        with path.open("rb") as file:
+            head = file.read(4096).decode("utf-8", "replace")
+    except OSError:
+        return False
+    return REPORT_MARK in head
 
 
 def build_report(
@@ -63,6 +91,7 @@ def build_report(
 <html lang="zh-CN">
 <head>
 <meta charset="utf-8">
+{REPORT_MARK}
 <meta http-equiv="Content-Security-Policy" content="{esc(CSP)}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{esc(title)} - 12368 热线座席训练</title>

@@ -11,6 +11,8 @@ import hmac
 import re
 from collections.abc import Iterable
 
+from core.text import printable
+
 TRAINEE = "学员"
 MENTOR = "导师"
 SHORT = 4  # hex digits: 学员-3F2A
@@ -52,15 +54,16 @@ class Pseudonymizer:
     def scrub(self, text: str) -> str:
         """Replace every known name inside free text (comments, reasons, replies)."""
         if not text or self._pattern is None:
-            return text
-        return self._pattern.sub(lambda m: self.name(m.group(0), self._roles[m.group(0)]), text)
+            return printable(text)
+        return printable(self._pattern.sub(lambda m: self.name(m.group(0), self._roles[m.group(0)]), text))
 
 
 class Identity:
-    """The no-op used when the export is not anonymized."""
+    """Names as they are, used when the export is not anonymized (control characters written out, as everywhere a
+    name or free text is shown)."""
 
     def name(self, name: str, role: str = TRAINEE) -> str:
-        return name
+        return printable(name)
 
     def scrub(self, text: str) -> str:
-        return text
+        return printable(text)

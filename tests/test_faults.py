@@ -1,0 +1,150 @@
+"""Faults and hostile input (issue: nothing lost, nothing leaked): each test reproduces a failure seen by a probe."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from conftest import ROOT, run_cli
+
+BOMB = "\n".join(
+    ["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    + [f"{b}: &{b} [{', '.join(['*' + a] * 9)}]" for a, b in zip("abcdefgh", "bcdefghi", strict=True)]
+)
+
+
+def test_a_yaml_alias_bomb_is_refused_quickly_with_one_line(tmp_path):
+    path = tmp_path / "bomb.yaml"
+    path.write_text(BOMB, encoding="utf-8")
+    started = time.monotonic()
+    result = run_cli("validate", str(path))
+    assert time.monotonic() - started < 30
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "YAML 展开后超过 200,000 个值" in result.stdout
+
+
+def test_an_oversized_scenario_file_is_refused_before_parsing(tmp_path):
+    path = tmp_path / "huge.yaml"
+    path.write_text("brief: " + "很长" * 1_100_000, encoding="utf-8")
+    result = run_cli("validate", str(path))
+    assert result.returncode == 1
+    assert "超过上限 2,000,000 - 场景文件通常只有几 KB" in result.stdout
+
+
+def _one_call(db):
+    replies = ROOT / "scenarios" / "replies" / "wrong-courtroom.txt"
+    result = run_cli("practice", "wrong-courtroom", "--replies", str(replies), "--no-audio", "--db", str(db))
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_report_never_overwrites_the_database_or_a_foreign_file(tmp_path):
+    db = tmp_path / "h.db"
+    _one_call(db)
+    before = db.read_bytes()
+    result = run_cli("report", "--html", str(db), "--db", str(db))
+    assert result.returncode == 1
+    assert "是成绩数据库本身, 不能写报告到这里" in result.stderr
+    assert db.read_bytes() == before
+
+    notes = tmp_path / "notes.txt"
+    notes.write_text("导师的笔记", encoding="utf-8")
+    result = run_cli("report", "--html", str(notes), "--db", str(db))
+    assert (
+        result.returncode == 1 and "已存在, 且不是本工具生成的报告 - 换一个文件名, 或加 --force 覆盖" in result.stderr
+    )
+    assert notes.read_text(encoding="utf-8") == "导师的笔记"
+    assert run_cli("report", "--html", str(notes), "--db", str(db), "--force").returncode == 0
+
+    page = tmp_path / "report.html"
+    assert run_cli("report", "--html", str(page), "--db", str(db)).returncode == 0
+    assert run_cli("report", "--html", str(page), "--db", str(db)).returncode == 0  # our own report: replaced
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_neutralized(tmp_path):
+    db = tmp_path / "h.db"
+    replies = ROOT / "scenarios" / "replies" / "wrong-courtroom.txt"
+    name = '=HYPERLINK("http://x.example","点我")'
+    result = run_cli("practice", "wrong-courtroom", "--replies", str(replies), "--no-audio", "--db", str(db),
+                     "--trainee", name)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    out = run_cli("team", "--db", str(db), "--csv").stdout
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert rows[0]["trainee"] == "'" + name
+    assert all(not cell.startswith(("=", "+", "@")) for row in rows for cell in row.values())
+
+
+def test_a_lone_surrogate_in_a_batch_is_printed_not_a_traceback(tmp_path):
+    batch = tmp_path / "b.jsonl"
+    batch.write_text('{"id": 1, "text": "您好\\ud800请讲"}\n', encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "run_training.py", "score-reply", "--batch", str(batch)],
+        capture_output=True, cwd=ROOT, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr.decode("utf-8", "replace")
+    assert b"Traceback" not in result.stderr
+    assert json.loads(result.stdout.decode("utf-8").splitlines()[0])["id"] == 1
+
+
+def test_sigterm_and_sighup_save_the_call_as_incomplete(tmp_path):
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        db = tmp_path / f"{signum.name}.db"
+        env = {**os.environ, "HOTLINE_TRAINER_DB": str(db)}
+        process = subprocess.Popen(
+            [sys.executable, "run_training.py", "practice", "wrong-courtroom", "--no-audio", "--trainee", "小周"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, env=env,
+        )  # fmt: skip
+        process.stdin.write("您好，请讲。请您报一下案号和法官的姓名。\n".encode())
+        process.stdin.flush()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not _turns_saved(db):
+            time.sleep(0.2)
+        process.send_signal(signum)
+        process.communicate(timeout=60)
+        assert process.returncode == 130
+        calls = json.loads(run_cli("history", "--db", str(db), "--json").stdout)
+        assert [(c["status"], c["end_reason"], c["turn_count"]) for c in calls] == [("incomplete", "interrupted", 1)]
+
+
+def _turns_saved(db) -> bool:
+    if not db.exists():
+        return False
+    result = run_cli("history", "--db", str(db), "--json")
+    return result.returncode == 0 and any(c["turn_count"] for c in json.loads(result.stdout or "[]"))
+
+
+def test_rich_markup_in_scenario_text_and_names_is_shown_literally(tmp_path):
+    text = (ROOT / "scenarios" / "wrong-courtroom.yaml").read_text(encoding="utf-8")
+    hostile = text.replace("say: 喂，您好，我是来开庭的律师", "say: 喂[/]，您好[bold red]，我是来开庭的律师", 1)
+    path = tmp_path / "wrong-courtroom.yaml"
+    path.write_text(hostile, encoding="utf-8")
+    assert run_cli("validate", str(path)).returncode == 0
+    replies = ROOT / "scenarios" / "replies" / "wrong-courtroom.txt"
+    played = run_cli(
+        "practice", str(path), "--replies", str(replies), "--no-audio", "--no-save", "--mentor", "[/]李老师"
+    )
+    assert played.returncode == 0 and "Traceback" not in played.stderr, played.stderr[-2000:]
+    assert "喂[/]，您好[bold" in played.stdout
+    shown = run_cli("show", str(path))
+    assert shown.returncode == 0 and "喂[/]，您好[bold" in shown.stdout
+
+
+def test_control_characters_in_names_never_reach_the_terminal(tmp_path):
+    db = tmp_path / "h.db"
+    name = "\x1b]0;pwned\x07\x1b[2J小王"
+    replies = ROOT / "scenarios" / "replies" / "wrong-courtroom.txt"
+    result = run_cli("practice", "wrong-courtroom", "--replies", str(replies), "--no-audio", "--db", str(db),
+                     "--trainee", name, "--mentor", "\x1b[31m李")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    call_id = json.loads(run_cli("history", "--db", str(db), "--json").stdout)[0]["call_id"]
+    for argv in (["history"], ["team"], ["team", "--csv"], ["progress", name], ["history", "show", call_id]):
+        out = run_cli(*argv, "--db", str(db))
+        assert out.returncode == 0, (argv, out.stderr)
+        assert "\x1b" not in out.stdout + out.stderr and "\x07" not in out.stdout, argv
+    assert "\\x1b]0;pwned\\x07\\x1b[2J小王" in run_cli("team", "--db", str(db), "--json").stdout.replace("\\\\", "\\")
