@@ -164,6 +164,8 @@ class Scorer:
         """What the reply does: categories, forbidden phrases, key points and the facts it states (right or
         contradicted), the scenario's must-not rules it breaks, suggestions for misses."""
         text = text if isinstance(text, str) else str(text)
+        if len(text) > MAX_REPLY_CHARS:  # bounds the work of one reply, whatever it holds
+            return ReplyAnalysis(text, judgeable=False, why_not_judgeable=TOO_LONG)
         norm = normalize(text)
         why = why_not_judgeable(norm)
         if why:
@@ -463,6 +465,11 @@ def _shown(analysis: ReplyAnalysis, cid: str) -> str:
         if m.category == cid:
             return analysis.text[m.span[0] : m.span[1]]
     return ""
+
+
+# One reply of a call: 1,000 characters is eight minutes of speech at the hotline's pace of 120 a minute.
+MAX_REPLY_CHARS = 1000
+TOO_LONG = f"回答超过 {MAX_REPLY_CHARS} 字, 请分几句说"
 
 
 def why_not_judgeable(norm: Normalized) -> str:

@@ -148,3 +148,39 @@ def test_control_characters_in_names_never_reach_the_terminal(tmp_path):
         assert out.returncode == 0, (argv, out.stderr)
         assert "\x1b" not in out.stdout + out.stderr and "\x07" not in out.stdout, argv
     assert "\\x1b]0;pwned\\x07\\x1b[2J小王" in run_cli("team", "--db", str(db), "--json").stdout.replace("\\\\", "\\")
+
+
+def test_a_reply_over_the_cap_is_refused_at_once_and_a_long_numeral_run_stays_fast():
+    from scoring.scorer import MAX_REPLY_CHARS, TOO_LONG, Scorer
+
+    scorer = Scorer.default()
+    started = time.perf_counter()
+    analysis = scorer.analyze("百" * 10_000)
+    assert time.perf_counter() - started < 0.1
+    assert not analysis.judgeable and analysis.why_not_judgeable == TOO_LONG
+    started = time.perf_counter()
+    scorer.analyze("一千零" * (MAX_REPLY_CHARS // 3))
+    assert time.perf_counter() - started < 2.0
+
+
+def test_the_scorer_never_crashes_on_random_text_and_stays_bounded():
+    """A bounded fuzzer: mixed Chinese, digits, punctuation, controls and surrogates, up to the length cap."""
+    import random
+
+    from scoring.scorer import Scorer
+
+    scorer = Scorer.default()
+    rng = random.Random(12368)
+    alphabet = list("您好请讲稍等法官案号不知道一二三四五六七八九十百千万零两0123456789，。？！、“”（）…- \n\t") + [
+        "\x00", "\x1b", "\ud800", "\u200b", "\ufeff", "𠀀",
+    ]  # fmt: skip
+    worst = 0.0
+    for _ in range(300):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 1000)))
+        started = time.perf_counter()
+        analysis = scorer.analyze(text, ("greeting", "hold"))
+        worst = max(worst, time.perf_counter() - started)
+        assert isinstance(analysis.judgeable, bool)
+        if analysis.judgeable:
+            assert 0 <= scorer.score_turn(analysis, ("greeting", "hold")).score <= 100
+    assert worst < 1.0, f"slowest reply took {worst:.2f} s"
