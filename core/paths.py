@@ -1,4 +1,5 @@
-"""Where the tool keeps files it can rebuild: rendered caller audio, the compiled scorer."""
+"""Where the tool keeps its files: data (the history database, recovered calls) and what it can rebuild (rendered
+caller audio, the compiled scorer)."""
 
 from __future__ import annotations
 
@@ -15,3 +16,9 @@ def default_cache_root() -> Path:
     xdg = os.environ.get("XDG_CACHE_HOME")
     base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
     return base / "hotline-trainer"
+
+
+def default_data_root() -> Path:
+    """``$XDG_DATA_HOME/hotline-trainer``, else ``~/.local/share/hotline-trainer``."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base).expanduser() / "hotline-trainer"

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
 import secrets
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 # Call status
@@ -18,6 +22,7 @@ HUNG_UP = "hangup"
 INTERRUPTED = "interrupted"  # Ctrl-C
 REPLIES_EXHAUSTED = "replies_exhausted"  # a scripted run or stdin ran out
 FAILED = "error"  # an engine or input error stopped the call; the CLI shows the error
+ABANDONED = "abandoned"  # left in progress by a process that died; closed when the store next opened
 
 
 def new_call_id() -> str:
@@ -108,3 +113,49 @@ class NullSink:
 
     def call_ended(self, call: CallRecord) -> None:
         pass
+
+
+class RecoveringSink:
+    """Passes a call to ``sink``; if a write fails mid-call (disk full, damaged or read-only database), keeps the
+    call going and writes the whole call to ``recovery_dir/<call_id>.json`` after every turn instead, telling the
+    trainee once. Nothing the trainee did is lost."""
+
+    def __init__(self, sink: CallSink, recovery_dir: Path, notice: Callable[[str], None]):
+        self.sink = sink
+        self.recovery_dir = recovery_dir
+        self.notice = notice
+        self.recovered: Path | None = None  # the file the call went to, once the sink failed
+        self.lost = False  # the recovery file could not be written either
+
+    def call_started(self, call: CallRecord) -> None:
+        self._pass(call, lambda: self.sink.call_started(call))
+
+    def turn_scored(self, call: CallRecord, turn: TurnRecord) -> None:
+        self._pass(call, lambda: self.sink.turn_scored(call, turn))
+
+    def call_ended(self, call: CallRecord) -> None:
+        self._pass(call, lambda: self.sink.call_ended(call))
+
+    def _pass(self, call: CallRecord, write: Callable[[], None]) -> None:
+        if self.recovered is None:
+            try:
+                write()
+                return
+            except Exception as exc:  # noqa: BLE001 - whatever the store raised, the call must survive it
+                self.recovered = self.recovery_dir / f"{call.call_id}.json"
+                self.notice(f"成绩没能保存 ({str(exc).splitlines()[0]}); 本通电话改存到 {self.recovered}, 练习继续")
+        self._dump(call)
+
+    def _dump(self, call: CallRecord) -> None:
+        if self.recovered is None:
+            return
+        data = {**asdict(call), "turns": [t.to_json() for t in call.turns]}
+        try:
+            self.recovery_dir.mkdir(parents=True, exist_ok=True)
+            tmp = self.recovered.with_suffix(".tmp")
+            tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+            os.replace(tmp, self.recovered)
+        except OSError as exc:
+            if not self.lost:
+                self.notice(f"恢复文件 {self.recovered} 也写不进去 ({exc.strerror}); 通话记录只在屏幕上的成绩卡里")
+            self.lost = True

@@ -28,6 +28,7 @@ END_REASON_ZH = {
     "hangup": "学员挂断",
     "interrupted": "练习被中断 (已保存为未完成)",
     "replies_exhausted": "回答用完 (已保存为未完成)",
+    "abandoned": "程序意外退出 (已保存为未完成)",
     "error": "出错中断 (已保存为未完成)",
 }
 

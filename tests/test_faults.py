@@ -184,3 +184,101 @@ def test_the_scorer_never_crashes_on_random_text_and_stays_bounded():
         if analysis.judgeable:
             assert 0 <= scorer.score_turn(analysis, ("greeting", "hold")).score <= 100
     assert worst < 1.0, f"slowest reply took {worst:.2f} s"
+
+
+def test_reading_commands_never_create_or_touch_a_database_they_did_not_make(tmp_path):
+    import sqlite3
+
+    missing = tmp_path / "typo" / "histroy.db"
+    for argv in (["history"], ["team"], ["progress", "小王"], ["report", "--html", str(tmp_path / "r.html")]):
+        result = run_cli(*argv, "--db", str(missing))
+        assert result.returncode == 1 and result.stderr.startswith("错误: 没有成绩数据库"), (argv, result.stderr)
+    assert not (tmp_path / "typo").exists()
+
+    foreign = tmp_path / "other-app.sqlite"
+    with sqlite3.connect(foreign) as conn:
+        conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)")
+    before = foreign.read_bytes()
+    for argv in (["history"], ["team"]):
+        result = run_cli(*argv, "--db", str(foreign))
+        assert result.returncode == 1 and "不是本工具的成绩数据库" in result.stderr
+    replies = ROOT / "scenarios" / "replies" / "wrong-courtroom.txt"
+    result = run_cli("practice", "wrong-courtroom", "--replies", str(replies), "--no-audio", "--db", str(foreign))
+    assert result.returncode == 1 and "不是本工具的成绩数据库" in result.stderr
+    assert foreign.read_bytes() == before and not (tmp_path / "other-app.sqlite-wal").exists()
+
+
+def test_a_damaged_database_is_one_line_for_every_command(tmp_path):
+    db = tmp_path / "h.db"
+    _one_call(db)
+    run_cli("history", "--db", str(db))  # checkpointed and closed
+    data = bytearray(db.read_bytes())
+    data[100:4096] = b"\xff" * (4096 - 100)  # garbage over the header's tail and the schema page
+    db.write_bytes(bytes(data))
+    for path in tmp_path.glob("h.db-*"):
+        path.unlink()
+    replies = ROOT / "scenarios" / "replies" / "wrong-courtroom.txt"
+    for argv in (["history"], ["team"], ["progress", "学员"], ["report", "--html", str(tmp_path / "r.html")],
+                 ["practice", "wrong-courtroom", "--replies", str(replies), "--no-audio"]):  # fmt: skip
+        result = run_cli(*argv, "--db", str(db))
+        assert result.returncode == 1, (argv, result.stdout[-300:])
+        assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1, (argv, result.stderr)
+        assert "成绩数据库" in result.stderr
+
+
+def test_a_write_that_fails_mid_call_keeps_the_call_going_and_saves_it_to_a_recovery_file(tmp_path):
+    from core.errors import TrainerError
+    from simulator.library import find_scenario
+    from simulator.record import RecoveringSink
+    from simulator.session import play
+
+    class DiskFullAfterFirstTurn:
+        def __init__(self):
+            self.turns = 0
+
+        def call_started(self, call):
+            pass
+
+        def turn_scored(self, call, turn):
+            self.turns += 1
+            if self.turns > 1:
+                raise TrainerError("成绩数据库 h.db 无法使用: 磁盘已满 - 用 --db 指定另一个文件")
+
+        def call_ended(self, call):
+            raise AssertionError("never reached once the store failed")
+
+    notices: list[str] = []
+    sink = RecoveringSink(DiskFullAfterFirstTurn(), tmp_path / "recovered", notices.append)
+    scenario = find_scenario("wrong-courtroom")
+    example = scenario.examples[0]
+    values = scenario.draw(example.seed)
+    replies = [
+        r.replace("{judge}", values["judge"]).replace("{right_room}", values["right_room"]) for r in example.replies
+    ]
+    session = play(scenario, replies, seed=example.seed, sink=sink)
+    assert session.call.completed and session.scorecard.passed  # the call went on to the end
+    assert len(notices) == 1 and "磁盘已满" in notices[0] and str(sink.recovered) in notices[0]
+    saved = json.loads(sink.recovered.read_text(encoding="utf-8"))
+    assert saved["call_id"] == session.call.call_id and saved["status"] == "complete"
+    assert [t["reply"] for t in saved["turns"]] == replies
+    assert saved["scorecard"]["score"] == session.scorecard.score
+
+
+def test_a_call_left_in_progress_by_a_killed_process_is_closed_when_the_store_next_opens(tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from simulator.history.store import HistoryStore
+    from simulator.record import CallRecord, TurnRecord
+
+    db = tmp_path / "h.db"
+    long_ago = (datetime.now(UTC) - timedelta(hours=3)).isoformat(timespec="seconds")
+    just_now = datetime.now(UTC).isoformat(timespec="seconds")
+    with HistoryStore(db) as store:
+        for call_id, started in (("dead00000001", long_ago), ("live00000002", just_now)):
+            call = CallRecord(call_id, "小王", "wrong-courtroom", "h", started_at=started, time_limit_s=180)
+            store.call_started(call)
+            store.turn_scored(call, TurnRecord(0, "opening", "喂", "您好,请讲。", "typed", 2.0, score=90.0))
+    calls = {c["call_id"]: c for c in json.loads(run_cli("history", "--db", str(db), "--json").stdout)}
+    assert (calls["dead00000001"]["status"], calls["dead00000001"]["end_reason"]) == ("incomplete", "abandoned")
+    assert calls["dead00000001"]["turn_count"] == 1  # its turns are kept
+    assert calls["live00000002"]["status"] == "in_progress"  # a call still within its time is left alone

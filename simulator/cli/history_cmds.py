@@ -80,7 +80,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _store(args: argparse.Namespace):
     from simulator.history.store import open_store
 
-    return open_store(getattr(args, "db", None))
+    return open_store(getattr(args, "db", None), create=False)  # reading and reviewing never make a database
 
 
 def _names(store, args: argparse.Namespace):

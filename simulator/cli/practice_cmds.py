@@ -108,14 +108,16 @@ def _work_order_source(args: argparse.Namespace, listener, ui, interactive: bool
     return None
 
 
-def _sink(args: argparse.Namespace):
+def _sink(args: argparse.Namespace, ui):
     if args.no_save:
         from simulator.record import NullSink
 
         return NullSink()
+    from core.paths import default_data_root
     from simulator.history.store import open_store
+    from simulator.record import RecoveringSink
 
-    return open_store(getattr(args, "db", None))
+    return RecoveringSink(open_store(getattr(args, "db", None)), default_data_root() / "recovered", ui.notice)
 
 
 def cmd_practice(args: argparse.Namespace) -> int:
@@ -146,7 +148,7 @@ def cmd_practice(args: argparse.Namespace) -> int:
                 speaker = choose_speaker(args.voice)
             except EngineMissing as exc:
                 ui.notice(f"{exc}; 来电人的话只以文字显示。")
-    sink = _sink(args)
+    sink = _sink(args, ui)
     work_order = _work_order_source(args, listener, ui, interactive)
     session = Session(
         scenario,
@@ -160,7 +162,10 @@ def cmd_practice(args: argparse.Namespace) -> int:
     )
     with _interrupt_on_hangup():
         call = session.run()
-    if not args.no_save:
+    recovered = getattr(sink, "recovered", None)
+    if recovered is not None:
+        console.print(f"[yellow]成绩数据库不可用: 本通电话已存到 {recovered}[/]")
+    elif not args.no_save:
         console.print(f"[dim]已保存: 通话 {call.call_id} (run_training.py history show {call.call_id})[/]")
     if args.json:
         print_json(call_json(call))

@@ -23,14 +23,24 @@ DatabaseError = sqlite3.DatabaseError
 BUSY_TIMEOUT_MS = 30_000  # a long report may hold the write lock briefly; a practice turn must never fail on it
 
 
-def connect(path: str | Path) -> Connection:
-    """A connection whose rows are read by column name, waiting up to 30 s for another writer."""
+def connect(path: str | Path, *, create: bool = True) -> Connection:
+    """A connection whose rows are read by column name, waiting up to 30 s for another writer. ``create=False``
+    (reading commands): a missing file is an error, never a new empty database. A SQLite file of another program is
+    refused before anything is changed in it."""
     path = Path(path)
     if str(path) != ":memory:":
+        if not create and not path.is_file():
+            raise TrainerError(f"没有成绩数据库 {path} - 检查 --db 的路径 (练习过的电话才会有记录)")
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
         conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
         conn.row_factory = sqlite3.Row
+        tables = {r["name"] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if tables and "schema_migrations" not in tables:
+            conn.close()
+            raise TrainerError(
+                f"{path} 不是本工具的成绩数据库 (里面有别的程序的表) - 用 --db 指定成绩数据库, 它没有被改动"
+            )
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA journal_mode = WAL")
         # NORMAL in WAL mode: a commit survives the process dying (Ctrl-C, crash); only a power cut
@@ -43,8 +53,22 @@ def connect(path: str | Path) -> Connection:
         conn.execute("PRAGMA wal_autocheckpoint = 0")
         conn.execute("PRAGMA foreign_keys = ON")
     except sqlite3.DatabaseError as exc:
-        raise TrainerError(f"无法打开历史数据库 {path}: {exc} - 检查路径, 或用 --db 指定另一个文件") from exc
+        raise TrainerError(f"无法打开成绩数据库 {path}: {describe(exc)} - 检查路径, 或用 --db 指定另一个文件") from exc
     return conn
+
+
+def describe(exc: sqlite3.Error) -> str:
+    """An SQLite error in words a supervisor can act on."""
+    text = str(exc)
+    if "not a database" in text or "malformed" in text:
+        return "文件已损坏或不是数据库 (请从备份恢复)"
+    if "readonly" in text or "read-only" in text:
+        return "文件是只读的 (检查文件和文件夹的写权限)"
+    if "disk" in text and "full" in text:
+        return "磁盘已满"
+    if "locked" in text or "busy" in text:
+        return "另一个程序正占用它"
+    return text
 
 
 @contextmanager
@@ -95,3 +119,8 @@ def upsert(table: str, columns: Iterable[str], key: tuple[str, ...]) -> str:
 def week_start(column: str) -> str:
     """The Monday on or before a stored UTC time's date: back six days, then forward to the next Monday."""
     return f"date(substr({column}, 1, 10), '-6 days', 'weekday 1')"
+
+
+def older_than(column: str, seconds: str) -> str:
+    """SQL: the ISO time in ``column`` lies more than ``seconds`` (an SQL expression) in the past."""
+    return f"datetime({column}) < datetime('now', '-' || ({seconds}) || ' seconds')"

@@ -18,11 +18,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from core.errors import NotFound, TrainerError
+from core.paths import default_data_root
 from simulator.history import dialect, summaries
 from simulator.history.queries import HistoryQueries
 from simulator.history.rows import CALL_COLUMNS, TURN_COLUMNS, TURN_KEY, Review, call_values, turn_values, utc_iso
 from simulator.history.schema import applied_versions, migrate
-from simulator.record import COMPLETE, IN_PROGRESS, INCOMPLETE, CallRecord, TurnRecord, new_call_id
+from simulator.record import ABANDONED, COMPLETE, IN_PROGRESS, INCOMPLETE, CallRecord, TurnRecord, new_call_id
 
 DB_ENV = "HOTLINE_TRAINER_DB"
 
@@ -37,17 +38,26 @@ _END_CALL = (
 )
 
 
+# A call still in progress this long after its time limit was left by a process that died (kill -9, power cut).
+ABANDON_AFTER_S = 3600
+_ABANDONED_CALLS = (
+    f"SELECT call_id FROM calls WHERE status = '{IN_PROGRESS}' "
+    f"AND {dialect.older_than('started_at', f'time_limit_s + {ABANDON_AFTER_S}')}"
+)
+_MARK_ABANDONED = f"UPDATE calls SET status = '{INCOMPLETE}', end_reason = '{ABANDONED}' WHERE call_id = ?"
+
+
 def default_db_path() -> Path:
     """``$HOTLINE_TRAINER_DB``, else ``$XDG_DATA_HOME/hotline-trainer/history.db`` (``~/.local/share`` by default)."""
     if os.environ.get(DB_ENV):
         return Path(os.environ[DB_ENV]).expanduser()
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base).expanduser() / "hotline-trainer" / "history.db"
+    return default_data_root() / "history.db"
 
 
-def open_store(path: str | Path | None = None) -> HistoryStore:
-    """The store at ``path`` (``--db``), else at ``default_db_path()``."""
-    return HistoryStore(path)
+def open_store(path: str | Path | None = None, *, create: bool = True) -> HistoryStore:
+    """The store at ``path`` (``--db``), else at ``default_db_path()``; ``create=False`` for commands that only
+    read or review: a mistyped path is an error, not a new empty database."""
+    return HistoryStore(path, create=create)
 
 
 def _final_status(call: CallRecord) -> str:
@@ -73,16 +83,28 @@ class HistoryStore(HistoryQueries):
     the same index updates the turn, e.g. after the mentor's comment) and ``call_ended`` once.
     """
 
-    def __init__(self, path: str | Path | None = None):
+    def __init__(self, path: str | Path | None = None, *, create: bool = True):
         self.path = Path(path) if path is not None else default_db_path()
-        self._conn = dialect.connect(self.path)
+        self._conn = dialect.connect(self.path, create=create)
         self._lock = threading.Lock()  # one connection; a session may score on a worker thread
         try:
             migrate(self._conn)
+            self._conn.execute(summaries.CREATE_REFRESH_IDS)
+            self._close_abandoned_calls()
         except dialect.DatabaseError as exc:
             self._conn.close()
-            raise TrainerError(f"历史数据库 {self.path} 无法使用: {exc} - 用 --db 指定另一个文件") from exc
-        self._conn.execute(summaries.CREATE_REFRESH_IDS)
+            raise self._error(exc) from exc
+
+    def _close_abandoned_calls(self) -> None:
+        """Calls a killed process left in progress, long past their time limit, become incomplete (abandoned)."""
+        with dialect.write_transaction(self._conn) as conn:
+            ids = [r["call_id"] for r in conn.execute(_ABANDONED_CALLS)]
+            if ids:
+                conn.executemany(_MARK_ABANDONED, [(i,) for i in ids])
+                summaries.refresh(conn, ids)
+
+    def _error(self, exc: Exception) -> TrainerError:
+        return TrainerError(f"成绩数据库 {self.path} 无法使用: {dialect.describe(exc)} - 用 --db 指定另一个文件")
 
     def close(self) -> None:
         self._conn.close()
@@ -95,12 +117,18 @@ class HistoryStore(HistoryQueries):
 
     @contextmanager
     def _write(self) -> Iterator[dialect.Connection]:
-        with self._lock, dialect.write_transaction(self._conn) as conn:
-            yield conn
+        try:
+            with self._lock, dialect.write_transaction(self._conn) as conn:
+                yield conn
+        except dialect.DatabaseError as exc:  # damaged, read-only, disk full: one line, never a traceback
+            raise self._error(exc) from exc
 
     def _read(self, sql: str, params: tuple | list | dict = ()) -> list[dialect.Row]:
-        with self._lock:
-            return self._conn.execute(sql, params).fetchall()
+        try:
+            with self._lock:
+                return self._conn.execute(sql, params).fetchall()
+        except dialect.DatabaseError as exc:
+            raise self._error(exc) from exc
 
     def checkpoint(self) -> None:
         """Copy the write-ahead log into the database without waiting for readers."""

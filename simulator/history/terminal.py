@@ -22,7 +22,8 @@ END_REASON = {
     "time_limit": "超时",
     "hangup": "挂断",
     "interrupted": "中断",
-    "replies_exhausted": "回复用完",
+    "replies_exhausted": "回答用完",
+    "abandoned": "程序意外退出",
     "error": "出错",
 }
 SOURCE = {"typed": "打字", "scripted": "脚本", "voice": "语音", "wav": "录音文件"}
