@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from core.errors import EngineMissing
+from core.paths import default_data_root
 from simulator.engines.audio_in import SAMPLE_RATE, SAMPLE_WIDTH, audio_to_float
 from simulator.engines.base import Heard, Source
 from simulator.engines.quiet import quiet_stderr
@@ -59,8 +60,21 @@ class ListeningView(Protocol):
         ...
 
 
+INPUT_DEVICE_ENV = "HOTLINE_TRAINER_INPUT_DEVICE"  # a PyAudio device index, or "none" (typing only)
+
+
+def input_device_from_env() -> int | None:
+    """``$HOTLINE_TRAINER_INPUT_DEVICE``: an index picks that device; ``none`` means no microphone at all."""
+    value = os.environ.get(INPUT_DEVICE_ENV, "").strip().lower()
+    if value == "none":
+        raise EngineMissing("麦克风 (已设置为不用麦克风)", f"去掉环境变量 {INPUT_DEVICE_ENV}=none")
+    return int(value) if value.isdigit() else None
+
+
 def probe_input_device(device_index: int | None = None) -> dict[str, Any]:
     """The input device's PyAudio info; EngineMissing when PyAudio or a recording device is missing."""
+    if device_index is None:
+        device_index = input_device_from_env()
     try:
         import pyaudio
     except ImportError as exc:
@@ -83,8 +97,7 @@ def probe_input_device(device_index: int | None = None) -> dict[str, Any]:
 
 def default_recordings_dir() -> Path:
     """``$XDG_DATA_HOME/hotline-trainer/recordings`` (else ``~/.local/share/...``)."""
-    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(data_home).expanduser() / "hotline-trainer" / "recordings"
+    return default_data_root() / "recordings"
 
 
 def open_mic_listener(
@@ -103,6 +116,8 @@ def open_mic_listener(
     unless ``keep_audio`` is False. ``push_to_talk`` None: ``$HOTLINE_TRAINER_PUSH_TO_TALK`` (1/true),
     else voice-activity detection.
     """
+    if device_index is None:
+        device_index = input_device_from_env()
     probe_input_device(device_index)
     recognizer = get_recognizer(model)
     settings = settings or ListenSettings()

@@ -10,6 +10,7 @@ The rest of the store's SQL is plain, except two things this module cannot hide:
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -42,7 +43,7 @@ def connect(path: str | Path, *, create: bool = True) -> Connection:
                 f"{path} 不是本工具的成绩数据库 (里面有别的程序的表) - 用 --db 指定成绩数据库, 它没有被改动"
             )
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA journal_mode = WAL")
+        _switch_to_wal(conn)
         # NORMAL in WAL mode: a commit survives the process dying (Ctrl-C, crash); only a power cut
         # can lose the last turns. FULL would cost an fsync per turn.
         conn.execute("PRAGMA synchronous = NORMAL")
@@ -55,6 +56,20 @@ def connect(path: str | Path, *, create: bool = True) -> Connection:
     except sqlite3.DatabaseError as exc:
         raise TrainerError(f"无法打开成绩数据库 {path}: {describe(exc)} - 检查路径, 或用 --db 指定另一个文件") from exc
     return conn
+
+
+def _switch_to_wal(conn: Connection) -> None:
+    """``journal_mode = WAL`` can fail at once with "database is locked" while another process creates the same
+    new database (SQLite does not call the busy handler for it): retry for as long as the busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def describe(exc: sqlite3.Error) -> str:
