@@ -286,7 +286,8 @@ def practise_next(
         "练习用自己的话说出规范用语的意思",
         "用考试模式 (--exam) 再练一遍这个场景",
     )
-    for filler in fillers:
+    # general advice fills up a finished call's list only: after a call cut short, finishing it is the advice
+    for filler in fillers if completed else ():
         if len(items) >= 3:
             break
         items.append(filler)

@@ -16,9 +16,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from core.errors import TrainerError
+from scoring.scorecard import PASS_SCORE
 from scoring.work_order import WorkOrder, WorkOrderScore, WorkOrderSpec
 from simulator.engines.base import Heard, Listener, Source, Speaker
 from simulator.record import (
@@ -48,6 +49,8 @@ if TYPE_CHECKING:
 # 0.00-0.48; silence and noise give 0.
 LOW_CONFIDENCE = 0.5
 
+
+T = TypeVar("T")
 
 # Where the trainee's work order comes from once a call that asks for one ends: the terminal form, a replies file's
 # [工单] section, --work-order FILE.json, or an example's work_order (simulator/work_order_form.py).
@@ -241,11 +244,12 @@ class Session:
         self.sink.call_started(call)
         self.ui.call_starts(self.scenario, call)
         started = self.clock()
+        self._paused_s = 0.0  # time the mentor's prompts took: not the trainee's call time
         turn_id = self.scenario.start
         reason = END_REACHED
         try:
             while turn_id != END:
-                if self.clock() - started >= self.scenario.time_limit_s:
+                if self._call_time(started) >= self.scenario.time_limit_s:
                     reason = TIME_LIMIT
                     self.ui.notice(f"已到通话时限 {self.scenario.time_limit_s} 秒, 通话结束。")
                     break
@@ -260,9 +264,20 @@ class Session:
             reason = FAILED  # saved as incomplete, then the error goes on to the CLI's one-line message
             raise
         finally:
-            call.call_s = round(self.clock() - started, 3)
+            call.call_s = round(self._call_time(started), 3)
             self._finish(reason)
         return call
+
+    def _call_time(self, started: float) -> float:
+        return self.clock() - started - self._paused_s
+
+    def _paused(self, ask: Callable[[], T]) -> T:
+        """Run a mentor-side prompt (comment, retry) with the call clock stopped."""
+        began = self.clock()
+        try:
+            return ask()
+        finally:
+            self._paused_s += self.clock() - began
 
     def _play_turn(self, turn: Turn) -> str | _Stop:
         """Speak the caller's line, take replies until one is scored; return the next turn id, or why to stop."""
@@ -295,11 +310,12 @@ class Session:
                 return goto
             self.ui.feedback(replace(turn, hint=fill(turn.hint, self.values)), record, analysis, score)
             if self.options.mentor:
-                comment = self.ui.mentor_comment(self.options.mentor)
+                comment = self._paused(lambda: self.ui.mentor_comment(self.options.mentor))
                 if comment:
                     record.comment = comment
                     self.sink.turn_scored(self.call, record)
-            if self.ui.offer_retry():
+            # a retry is offered for a reply below the pass mark only: a good one goes on without a prompt
+            if score.score < PASS_SCORE and self._paused(self.ui.offer_retry):
                 record.counted = False
                 self.sink.turn_scored(self.call, record)
                 retry_of = record.index
@@ -375,7 +391,8 @@ class Session:
 
         call = self.call
         call.end_reason = reason
-        call.status = INCOMPLETE if reason in (INTERRUPTED, REPLIES_EXHAUSTED, FAILED) else COMPLETE
+        # the trainee hanging up before the end is no completed call (it cannot pass)
+        call.status = INCOMPLETE if reason in (INTERRUPTED, REPLIES_EXHAUSTED, FAILED, HUNG_UP) else COMPLETE
         call.ended_at = _now()
         scored = [self._scored_turn(t) for t in call.turns if t.counted or t.asked_repeat]
         # Typing is slower than speaking: only spoken answers are held to the 15 s answering norm.

@@ -116,11 +116,14 @@ def test_low_confidence_asks_to_repeat_then_scores_after_max_repeats():
     assert call.turns[3].score is not None  # the 4th attempt is scored, not asked again forever
 
 
-def test_hangup_ends_the_call_as_complete():
+def test_a_trainee_who_hangs_up_before_the_end_leaves_an_incomplete_call_that_cannot_pass():
     clock = FakeClock()
     listener = TimedListener(["您好, 案号?", Heard("", "typed", hangup=True)], clock)
-    call = Session(scenario(), KeywordScorer(), listener, options=SessionOptions(exam=True), clock=clock).run()
-    assert call.end_reason == "hangup" and call.status == "complete"
+    session = Session(scenario(), KeywordScorer(), listener, options=SessionOptions(exam=True), clock=clock)
+    call = session.run()
+    assert call.end_reason == "hangup" and call.status == "incomplete"
+    assert not session.scorecard.passed
+    assert session.scorecard.practise_next == ["把这通电话完整地接完:练习中途结束了,再练一遍"]  # no "try harder ones"
 
 
 class RetryOnceUI:
@@ -313,3 +316,39 @@ def test_branches_can_react_to_must_not_breaches_and_wrong_facts(condition, must
         contradictions=[Contradiction(p, "第十一法庭", "第十二法庭", (0, 2)) for p in contradictions],
     )
     assert condition_holds(Condition(**condition), analysis, TurnScore(score=50.0)) is holds
+
+
+class SlowMentorUI:
+    """Mentor mode where each comment takes three minutes and every retry prompt is recorded."""
+
+    def __init__(self, clock):
+        self.clock = clock
+        self.retry_asked = 0
+
+    def call_starts(self, scenario, call): ...
+    def caller_says(self, name, text): ...
+    def notice(self, text): ...
+    def ask_repeat(self, reason): ...
+    def feedback(self, turn, record, analysis, score): ...
+    def call_ends(self, scenario, call, scorecard, hidden): ...
+
+    def mentor_comment(self, mentor):
+        self.clock.now += 180.0
+        return "语气再柔和一点"
+
+    def offer_retry(self):
+        self.retry_asked += 1
+        return False
+
+
+def test_mentor_time_is_not_call_time_and_a_good_reply_is_not_offered_a_retry():
+    clock = FakeClock()
+    ui = SlowMentorUI(clock)
+    listener = TimedListener(["您好, 请问案号是多少?", "不用谢"], clock, seconds=5.0)
+    options = SessionOptions(mentor="陈老师", seed=1)
+    session = Session(scenario(), KeywordScorer(), listener, ui=ui, options=options, clock=clock)
+    call = session.run()
+    assert call.status == "complete" and call.end_reason == "end"  # 2 x 180 s of comments hit no time limit
+    assert call.call_s == 10.0  # the two replies, not the mentor's six minutes
+    assert ui.retry_asked == 0  # both replies scored 100: no retry prompt to skip
+    assert [t.comment for t in call.turns] == ["语气再柔和一点", "语气再柔和一点"]
