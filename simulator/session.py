@@ -380,11 +380,16 @@ class Session:
         try:
             wav = self.speaker.render(line, self.scenario.caller.voice)
             if not self.speaker.play(wav):
-                self._audio_failed = True
-                self.ui.notice("没有可用的音频输出设备: 来电人的话只以文字显示。")
+                self._voice_lost(line, "没有可用的音频输出设备: 来电人的话只以文字显示。")
         except TrainerError as exc:
-            self._audio_failed = True
-            self.ui.notice(f"语音不可用 ({exc}): 来电人的话只以文字显示。")
+            self._voice_lost(line, f"语音不可用 ({exc}): 来电人的话只以文字显示。")
+
+    def _voice_lost(self, line: str, why: str) -> None:
+        self._audio_failed = True
+        self.ui.notice(why)
+        if getattr(self.ui, "subtitles", True) is False:  # the trainee heard nothing and saw nothing: show it
+            self.ui.subtitles = True
+            self.ui.caller_says(self.scenario.caller.name, line)
 
     def _finish(self, reason: str) -> None:
         from scoring.scorecard import build_scorecard

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 
+from core.text import fmt_score
 from scoring.guide import category_title
 from simulator.engines.base import Source
 from simulator.record import CallRecord, TurnRecord
@@ -128,7 +129,9 @@ class RichUI:
         if score.score < 60 and turn.hint:
             lines.append(f"[cyan]带教提示: {escape(turn.hint)}[/]")
         style = "green" if score.score >= 80 else "yellow" if score.score >= 60 else "red"
-        self.console.print(Panel("\n".join(lines), title=f"本句得分 [{style}]{score.score:.0f}[/]", border_style=style))
+        self.console.print(
+            Panel("\n".join(lines), title=f"本句得分 [{style}]{fmt_score(score.score)}[/]", border_style=style)
+        )
 
     def offer_retry(self) -> bool:
         if not self.interactive:
@@ -189,7 +192,7 @@ def scorecard_panel(card: dict, call: CallRecord, hidden: list[str], point_texts
     passed = card.get("passed")
     verdict = "[bold green]通过[/]" if passed else "[bold red]未通过[/]"
     header = (
-        f"总分 [bold]{card.get('score', 0):.0f}[/]  {verdict}   {END_REASON_ZH.get(call.end_reason, call.end_reason)}"
+        f"总分 [bold]{fmt_score(card.get('score', 0))}[/]  {verdict}   {END_REASON_ZH.get(call.end_reason, call.end_reason)}"
         f"   用时 {call.call_s:.0f}/{call.time_limit_s} 秒"
     )
     parts: list = [header]
@@ -239,7 +242,7 @@ def scorecard_panel(card: dict, call: CallRecord, hidden: list[str], point_texts
     for t in call.turns:
         if not t.counted and not t.asked_repeat:
             continue
-        score = "请重说" if t.asked_repeat else f"{t.score:.0f}"
+        score = "请重说" if t.asked_repeat else fmt_score(t.score)
         timing.add_row(escape(t.turn_id), escape(t.reply[:30]) or "(空)", score, f"{t.response_s:.1f}")
     if call.turns:
         parts.append(timing)
@@ -248,6 +251,11 @@ def scorecard_panel(card: dict, call: CallRecord, hidden: list[str], point_texts
         parts.append(speech)
     if hidden:
         parts.append("[cyan]隐藏信息揭晓:[/] " + "; ".join(hidden))
+    reasons = [r for r in card.get("reasons", []) if r.get("why")]
+    if reasons:  # how the score came about, on every scorecard (exam mode included)
+        lines = [f"  {escape(reasons[0]['why'])}: {fmt_score(reasons[0]['delta'])}"]  # the mean the rest adjust
+        lines += [f"  {escape(r['why'])}" + (f" ({r['delta']:+g})" if r.get("delta") else "") for r in reasons[1:]]
+        parts.append("[bold]得分说明:[/]\n" + "\n".join(lines))
     practise = card.get("practise_next", [])
     if practise:
         parts.append("[bold]接下来练习:[/]\n" + "\n".join(f"  {i}. {escape(p)}" for i, p in enumerate(practise, 1)))
@@ -265,7 +273,7 @@ def work_order_table(order: dict):
     def mark(ok: bool) -> str:
         return "[green]✓[/]" if ok else "[red]✗[/]"
 
-    table = Table(title=f"工单 {order.get('score', 0):.0f} 分", show_edge=False)
+    table = Table(title=f"工单 {fmt_score(order.get('score', 0))} 分", show_edge=False)
     for column in ("项目", "应填", "已填", ""):
         table.add_column(column)
     kind = order.get("type", {})

@@ -352,3 +352,25 @@ def test_mentor_time_is_not_call_time_and_a_good_reply_is_not_offered_a_retry():
     assert call.call_s == 10.0  # the two replies, not the mentor's six minutes
     assert ui.retry_asked == 0  # both replies scored 100: no retry prompt to skip
     assert [t.comment for t in call.turns] == ["语气再柔和一点", "语气再柔和一点"]
+
+
+def test_the_scorecard_panel_rounds_as_history_does_and_always_gives_its_reasons():
+    import io
+
+    from rich.console import Console
+
+    from core.text import fmt_score
+    from simulator.record import CallRecord
+    from simulator.ui import scorecard_panel
+
+    card = {
+        "score": 77.8,
+        "passed": True,
+        "reasons": [{"delta": 79.8, "why": "3 轮已评分回复的平均分"}, {"delta": -2.0, "why": "1 轮应答超过 15 秒"}],
+    }
+    call = CallRecord("c1", "小王", "wrong-courtroom", "h", scenario_title="律师走错了开庭地点", end_reason="end")
+    out = io.StringIO()
+    Console(file=out, width=80, highlight=False).print(scorecard_panel(card, call, []))
+    text = out.getvalue()
+    assert "总分 77.8" in text and fmt_score(77.8) == "77.8" and fmt_score(78.0) == "78"
+    assert "得分说明:" in text and "3 轮已评分回复的平均分: 79.8" in text and "1 轮应答超过 15 秒 (-2)" in text

@@ -148,6 +148,9 @@ def cmd_practice(args: argparse.Namespace) -> int:
                 speaker = choose_speaker(args.voice)
             except EngineMissing as exc:
                 ui.notice(f"{exc}; 来电人的话只以文字显示。")
+    if speaker is None and args.no_subtitles:  # no voice and no text would leave the trainee with nothing
+        ui.subtitles = True
+        ui.notice("没有来电人语音: 字幕照常显示 (--no-subtitles 只在能播放语音时生效)。")
     sink = _sink(args, ui)
     work_order = _work_order_source(args, listener, ui, interactive)
     session = Session(

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from core.errors import TrainerError
+from core.text import fmt_score as fmt
 from simulator.history.pseudonyms import MENTOR, Identity
 from simulator.history.reports import RECENT_CALLS, SUBSTANCE_TITLES, TeamStat, category_title, progress, team
 from simulator.history.store import HistoryStore
@@ -26,10 +27,6 @@ MAX_REVIEWS = 300
 
 def esc(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
-
-
-def fmt(score: float | None) -> str:
-    return "—" if score is None else f"{score:g}"
 
 
 def pct(rate: float | None) -> str:

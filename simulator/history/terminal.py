@@ -14,6 +14,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from core.text import fmt_score
 from simulator.history.reports import RECENT_CALLS, SUBSTANCE_TITLES, Progress, TeamStat, category_title
 
 STATUS = {"complete": "完成", "incomplete": "未完成", "in_progress": "进行中"}
@@ -39,10 +40,6 @@ def local_time(iso: str, short: bool = False) -> str:
     except ValueError:
         return iso
     return moment.strftime("%m-%d %H:%M" if short else "%Y-%m-%d %H:%M")
-
-
-def fmt_score(score: float | None) -> str:
-    return "—" if score is None else f"{score:g}"
 
 
 def score_text(original: float | None, reviewed: float | None) -> Text:
