@@ -506,10 +506,11 @@ def play_examples(scenario: Scenario, scorer: Scorer | None = None) -> list[dict
         path = _visited(session.call)
         low, high = example.score
         why = ""
-        if not low <= score <= high:
+        expected_path = [p for p in example.path if p != END]
+        if example.path and path != expected_path:
+            why = _divergence(scenario, session.call, path, expected_path)
+        elif not low <= score <= high:
             why = f"得分 {score:.0f} 不在 {low:g}-{high:g} 之间"
-        elif example.path and path != [p for p in example.path if p != END]:
-            why = f"路径 {' → '.join(path)} 与预期 {' → '.join(example.path)} 不同"
         elif example.passed is not None and session.scorecard and session.scorecard.passed != example.passed:
             why = "通话判定为" + ("合格" if session.scorecard.passed else "不合格") + ", 与预期不同"
         elif session.call.end_reason == REPLIES_EXHAUSTED:
@@ -575,6 +576,27 @@ class Coverage:
             "unreached_turns": list(self.unreached_turns),
             "unreached_branches": list(self.unreached_branches),
         }
+
+
+def _divergence(scenario: Scenario, call: CallRecord, path: list[str], expected: list[str]) -> str:
+    """Where a run left the author's path: the turn, the reply given there and what it did and missed, in the
+    names a trainee sees (the guide's category titles, the scenario's key-point texts)."""
+    from scoring.guide import category_title
+
+    k = next((i for i, (a, b) in enumerate(zip(path, expected, strict=False)) if a != b), min(len(path), len(expected)))
+    head = f"路径在第 {k + 1} 轮走到 {path[k] if k < len(path) else '(结束)'}, 预期 {expected[k] if k < len(expected) else '(结束)'}"
+    turns = [t for t in call.turns if t.counted]
+    if k == 0 or k > len(turns):
+        return head
+    turn = turns[k - 1]  # the reply that chose the branch
+    texts = {p.id: p.text for p in scenario.turns[turn.turn_id].key_points}
+    did = "、".join([category_title(c) for c in turn.categories] + [texts.get(p, p) for p in turn.points_hit])
+    missed = "、".join([category_title(c) for c in turn.missed] + [texts.get(p, p) for p in turn.points_missed])
+    did, missed = did or "无", missed or "无"
+    forbidden = "、".join(f["phrase"] for f in turn.forbidden)
+    return f"{head}: 上一轮 {turn.turn_id} 的回答「{turn.reply}」做到 {did}; 漏了 {missed}" + (
+        f"; 禁语 {forbidden}" if forbidden else ""
+    )
 
 
 def _visited(call: CallRecord) -> list[str]:

@@ -161,3 +161,17 @@ def test_scenario_ids_are_never_cut_in_an_80_column_table():
     assert max(len(line) for line in listed.stdout.splitlines()) <= 80
     tested = run_cli("test", "death-declaration-revoke", "judge-urgent-transfer", "--coverage", env={"COLUMNS": "80"})
     assert "death-declaration-revoke" in tested.stdout and "judge-urgent-transfer" in tested.stdout
+
+
+def test_a_failing_example_says_where_its_path_left_the_expected_one_and_why(tmp_path):
+    data = yaml.safe_load((ROOT / "scenarios" / "wrong-courtroom.yaml").read_text(encoding="utf-8"))
+    data["examples"][0]["replies"][0] = "您好。"  # no case number asked: the caller gets confused
+    path = tmp_path / "wrong-courtroom.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    result = run_cli("test", str(path), "--json")
+    assert result.returncode == 1
+    why = json.loads(result.stdout)[0]["why"]
+    assert why == (
+        "路径在第 2 轮走到 confused, 预期 give_details: 上一轮 opening 的回答「您好。」做到 问候开场; "
+        "漏了 询问案件信息、询问案号、询问承办法官"
+    )
