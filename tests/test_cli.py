@@ -175,3 +175,21 @@ def test_a_failing_example_says_where_its_path_left_the_expected_one_and_why(tmp
         "路径在第 2 轮走到 confused, 预期 give_details: 上一轮 opening 的回答「您好。」做到 问候开场; "
         "漏了 询问案件信息、询问案号、询问承办法官"
     )
+
+
+def test_show_lists_each_turn_once_and_draws_the_graph():
+    from simulator.library import find_scenario
+
+    scenario = find_scenario("death-declaration-revoke")
+    shown = run_cli("show", scenario.id, env={"COLUMNS": "200"})  # no wrapped line mistaken for a header
+    assert shown.returncode == 0
+    headers = [line for line in shown.stdout.splitlines() if line.split("  ")[0] in scenario.turns]
+    assert sorted(h.split("  ")[0] for h in headers) == sorted(scenario.turns)  # each turn once, none repeated
+    assert len(shown.stdout.splitlines()) < 250  # was 1,312 lines with shared turns expanded under every branch
+    assert "ask_case_info" not in shown.stdout  # category titles, not ids
+    edges = sum(len(t.next) for t in scenario.turns.values())
+    mermaid = run_cli("show", scenario.id, "--graph", "mermaid").stdout
+    assert mermaid.startswith("flowchart TD\n") and mermaid.count(" -->|") == edges
+    assert "call_end([" in mermaid and " end[" not in mermaid  # 'end' is a Mermaid keyword
+    dot = run_cli("show", scenario.id, "--graph", "dot").stdout
+    assert dot.startswith(f'digraph "{scenario.id}" {{') and dot.count(" -> ") == edges and dot.rstrip().endswith("}")

@@ -14,8 +14,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dir", type=Path, help="场景文件夹 (默认 scenarios/)")
     p.set_defaults(handler=cmd_list)
 
-    p = sub.add_parser("show", help="显示一个场景: 简介、来电人、轮次分支树")
+    p = sub.add_parser("show", help="显示一个场景: 简介、来电人、每个轮次和它的分支")
     p.add_argument("scenario", metavar="SCENARIO", help="场景 id 或 YAML 文件路径")
+    p.add_argument("--graph", choices=["mermaid", "dot"], help="输出轮次图: Mermaid 或 Graphviz DOT, 边上写着分支条件")
     add_output_options(p)
     p.set_defaults(handler=cmd_show)
 
@@ -84,25 +85,61 @@ def cmd_list(args: argparse.Namespace) -> int:
 _MOOD_ZH = {"calm": "平静", "anxious": "焦急", "distressed": "痛苦", "angry": "愤怒"}
 
 
-def _condition_text(when) -> str:
+def _condition_text(when, scenario=None, turn=None) -> str:
+    """A branch condition in the words a trainee sees: category titles and key-point texts, not ids."""
+    from scoring.guide import category_title
+
     if when is None:
         return "其他情况"
+    texts = {p.id: p.text for p in turn.key_points} if turn is not None else {}
     parts = []
-    names = {
-        "hit": "做到 {}",
-        "missed": "漏了 {}",
-        "point": "问到要点 {}",
-        "missed_point": "没问到要点 {}",
-        "score_below": "得分 < {:g}",
-        "score_at_least": "得分 ≥ {:g}",
-    }
-    for key, fmt in names.items():
+    if when.hit is not None:
+        parts.append(f"做到「{category_title(when.hit)}」")
+    if when.missed is not None:
+        parts.append(f"漏了「{category_title(when.missed)}」")
+    if when.point is not None:
+        parts.append(f"说到「{texts.get(when.point, when.point)}」")
+    if when.missed_point is not None:
+        parts.append(f"没说到「{texts.get(when.missed_point, when.missed_point)}」")
+    for key, yes, no in (("forbidden", "用了禁语", "没用禁语"), ("must_not", "说了不能说的话", "没说不能说的话"),
+                         ("contradiction", "说错了事实", "没说错事实")):  # fmt: skip
         value = getattr(when, key)
         if value is not None:
-            parts.append(fmt.format(value))
-    if when.forbidden is not None:
-        parts.append("用了禁语" if when.forbidden else "没用禁语")
+            parts.append(yes if value else no)
+    if when.score_below is not None:
+        parts.append(f"得分 < {when.score_below:g}")
+    if when.score_at_least is not None:
+        parts.append(f"得分 ≥ {when.score_at_least:g}")
     return " 且 ".join(parts) or "总是"
+
+
+def graph_text(scenario, kind: str) -> str:
+    """The turn graph as Mermaid (``flowchart TD``) or Graphviz DOT, edges labelled with their conditions."""
+    from simulator.scenario import END
+
+    def label(text: str) -> str:
+        return text.replace('"', "'").replace("\n", " ")
+
+    edges = [
+        (turn.id, branch.goto, _condition_text(branch.when, scenario, turn))
+        for turn in scenario.turns.values()
+        for branch in turn.next
+    ]
+    if kind == "mermaid":
+
+        def node(tid: str) -> str:  # Mermaid ids: no hyphens, and "end" is a keyword
+            return "call_end" if tid == END else "t_" + tid.replace("-", "_")
+
+        lines = ["flowchart TD"]
+        lines += [f'    {node(tid)}["{tid}: {label(turn.say[:24])}"]' for tid, turn in scenario.turns.items()]
+        lines.append(f'    {node(END)}(["结束"])')
+        lines += [f'    {node(a)} -->|"{label(why)}"| {node(b)}' for a, b, why in edges]
+        return "\n".join(lines) + "\n"
+    lines = [f'digraph "{scenario.id}" {{', "    rankdir=TB;", '    node [shape=box, fontname="Noto Sans CJK SC"];']
+    lines += [f'    "{tid}" [label="{tid}\\n{label(turn.say[:24])}"];' for tid, turn in scenario.turns.items()]
+    lines.append(f'    "{END}" [label="结束", shape=oval];')
+    lines += [f'    "{a}" -> "{b}" [label="{label(why)}"];' for a, b, why in edges]
+    return "\n".join(lines) + "\n}\n"
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -115,9 +152,13 @@ def cmd_show(args: argparse.Namespace) -> int:
 
         print_json(asdict(s))
         return 0
+    if args.graph:
+        print(graph_text(s, args.graph), end="")
+        return 0
     from rich.markup import escape
     from rich.panel import Panel
-    from rich.tree import Tree
+
+    from scoring.guide import category_title
 
     out = console()
     out.print(
@@ -134,27 +175,25 @@ def cmd_show(args: argparse.Namespace) -> int:
     if s.variables:
         out.print("随机变量: " + escape("; ".join(f"{k} = {' / '.join(v)}" for k, v in s.variables.items())))
     if s.hidden:
-        out.print("隐藏信息 (通话结束后揭晓): " + "; ".join(s.hidden))
-    tree = Tree(f"[bold]{s.start}[/]")
-
-    def grow(node: Tree, tid: str, seen: tuple[str, ...]) -> None:
+        out.print("隐藏信息 (通话结束后揭晓): " + escape("; ".join(s.hidden)))
+    # each turn once, start first, then in the order the graph reaches them: shared turns are not repeated
+    order = [s.start]
+    for tid in order:
+        for branch in s.turns[tid].next:
+            if branch.goto != END and branch.goto not in order:
+                order.append(branch.goto)
+    order += [tid for tid in s.turns if tid not in order]
+    for tid in order:
         turn = s.turns[tid]
-        node.add(f"[cyan]来电人:[/] {escape(turn.say)}")
+        out.print(f"\n[bold]{tid}[/]" + ("  (开始)" if tid == s.start else ""))
+        out.print(f"  [cyan]来电人:[/] {escape(turn.say)}")
         if turn.expect:
-            node.add(f"[green]应做到:[/] {', '.join(turn.expect)}")
+            out.print(f"  [green]应做到:[/] {escape('、'.join(category_title(c) for c in turn.expect))}")
         for point in turn.key_points:
-            node.add(f"[green]要点 {point.id}:[/] {escape(point.text)}")
+            out.print(f"  [green]要点:[/] {escape(point.text)}")
         for branch in turn.next:
-            label = f"[yellow]{_condition_text(branch.when)}[/] → "
-            if branch.goto == END:
-                node.add(label + "[bold]结束[/]")
-            elif branch.goto in seen:
-                node.add(label + f"{branch.goto} (↺ 回到前面)")
-            else:
-                grow(node.add(label + f"[bold]{branch.goto}[/]"), branch.goto, seen + (branch.goto,))
-
-    grow(tree, s.start, (s.start,))
-    out.print(tree)
+            target = "结束" if branch.goto == END else branch.goto
+            out.print(f"  [yellow]{escape(_condition_text(branch.when, s, turn))}[/] → [bold]{target}[/]")
     return 0
 
 
