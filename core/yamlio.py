@@ -8,6 +8,7 @@ document that asks to construct an object (``!!python/object``) is refused.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,9 @@ def load_text(text: str, path: str) -> tuple[Document | None, list[Problem]]:
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
+        found = _structural_character(text)
+        if found:  # name the real cause: PyYAML blames the next line with a message about something else
+            return None, [Problem(path, *found)]
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         what = f"YAML 语法错误: {exc.problem or exc.context}"
@@ -102,6 +106,24 @@ def load_text(text: str, path: str) -> tuple[Document | None, list[Problem]]:
     if problems:
         return None, problems
     return doc, []
+
+
+_FULL_WIDTH_KEY = re.compile(r"^[ \t\u3000]*-?[ \u3000]*[A-Za-z_][A-Za-z0-9_-]*[ \u3000]*：")
+
+
+def _structural_character(text: str) -> tuple[int, str, str, str] | None:
+    """A character YAML cannot take where structure goes: a tab or a full-width space (U+3000) in the
+    indentation, a full-width colon after a key. Returns (line, where, what, fix)."""
+    for number, line in enumerate(text.splitlines(), 1):
+        indent = line[: len(line) - len(line.lstrip(" \t\u3000"))]
+        if "\u3000" in indent:
+            return number, "", "缩进里有全角空格 (U+3000)", "把这一行开头的全角空格换成普通空格"
+        if "\t" in indent:
+            return number, "", "缩进里有 Tab", "YAML 不允许用 Tab 缩进, 请改用空格"
+        if _FULL_WIDTH_KEY.match(line):
+            key = line.split("：", 1)[0].strip(" -\t\u3000")
+            return number, "", f"键 {key} 后面是全角冒号「：」", f"改成半角冒号加空格: {key}: "
+    return None
 
 
 def _syntax_fix(text: str, line: int) -> str:

@@ -193,3 +193,23 @@ def test_checker_never_crashes_on_random_structures(data):
         from simulator.validate import _Checker
 
         _Checker(doc, {"greeting"}).scenario()
+
+
+@pytest.mark.parametrize(
+    ("broken", "message"),
+    [
+        ("\tsay:", "缩进里有 Tab - YAML 不允许用 Tab 缩进, 请改用空格"),
+        ("\u3000\u3000say:", "缩进里有全角空格 (U+3000) - 把这一行开头的全角空格换成普通空格"),
+        ("    say：", "键 say 后面是全角冒号「：」 - 改成半角冒号加空格: say: "),
+    ],
+)
+def test_a_structural_character_is_named_on_its_own_line(tmp_path, broken, message):
+    text = (ROOT / "scenarios" / "wrong-courtroom.yaml").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    number = next(i for i, line in enumerate(lines) if line == "  opening:") + 2  # the say: line under it
+    lines[number - 1] = lines[number - 1].replace("    say:", broken, 1)
+    path = tmp_path / "wrong-courtroom.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run_cli("validate", str(path))
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [f"{path}:{number}: {message}"]
