@@ -87,9 +87,16 @@ def test_new_writes_a_scenario_that_validates_and_tests(tmp_path):
     path = tmp_path / "hearing-date-change.yaml"
     assert yaml.safe_load(path.read_text(encoding="utf-8"))["id"] == "hearing-date-change"
     assert run_cli("validate", str(path)).returncode == 0
-    played = run_cli("test", str(path), "--json")
+    played = run_cli("test", str(path), "--json", "--min-coverage", "80")
     assert played.returncode == 0, played.stdout
-    assert {r["example"] for r in json.loads(played.stdout)} == {"规范应答", "使用禁语"}
+    results = json.loads(played.stdout)
+    assert {r["example"] for r in results} == {"规范应答", "漏问案号", "使用禁语"}
+    assert results[0]["coverage"]["turns"] == [5, 5]
+    text = path.read_text(encoding="utf-8")
+    # the template keeps the docs' own rules: numbers spoken in Chinese, full-width punctuation in dialogue
+    assert "1001" not in text and "（二零二四）沪零一零五民初一零零一号" in text
+    assert all("," not in line and "?" not in line for line in text.splitlines() if line.strip().startswith("say:"))
+    assert yaml.safe_load(text)["examples"][0]["score"] == [85, 100]
     again = run_cli("new", "hearing-date-change", "--dir", str(tmp_path))
     assert again.returncode == 1 and "已存在" in again.stderr
 

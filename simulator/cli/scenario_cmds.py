@@ -219,41 +219,43 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 TEMPLATE = """\
-# 新场景模板: 按 docs/scenario-format.md 修改每一项, 然后运行 run_training.py validate 和 run_training.py test
+# 新场景模板: 按 docs/scenario-format.md 修改每一项, 然后运行 run_training.py validate 和
+# run_training.py test --coverage (示例要走到至少 80% 的轮次)
 id: {id}
 title: 请填写场景标题
 service: 诉讼咨询
 difficulty: 1
 time_limit_s: 180
-brief: 来电人想咨询一件事。请用规范用语接听, 问清案号, 并给出答复。
+brief: 来电人想咨询一件事。请用规范用语接听，问清案号，并给出答复。
 hidden: ["案号是{{case_no}}"]
 caller:
   name: 李先生
-  persona: 四十多岁, 说话平和
+  persona: 四十多岁，说话平和
   mood: calm
   voice: {{variant: m3, rate: 170, pitch: 45, volume: 0.9}}
 variables:
-  case_no: ["(2024)沪0105民初1001号", "(2024)沪0105民初2002号"]
+  # 要念出来的数字写成中文数字: 语音合成会把 1001 念成“一千零一”
+  case_no: ["（二零二四）沪零一零五民初一零零一号", "（二零二四）沪零一零五民初二零零二号"]
 start: opening
 turns:
   opening:
-    say: 喂, 您好, 我想咨询一下我的案子。
+    say: 喂，您好，我想咨询一下我的案子。
     expect: [greeting, ask_case_info]
     key_points:
-      - {{id: ask_case_no, text: 询问案号, any: [案号, 哪个案子]}}
-    hint: 先问好, 再请来电人报案号。
+      - {{id: ask_case_no, text: 询问案号, any: [案号, 哪个案子, "案(件|子)(的|)(编号|号码)"]}}
+    hint: 先问好，再请来电人报案号。
     next:
       - {{if: {{forbidden: true}}, goto: upset}}
       - {{if: {{point: ask_case_no}}, goto: details}}
       - {{goto: confused}}
   confused:
-    say: 您要我说什么? 我没听明白。
+    say: 您要我说什么？我没听明白。
     expect: [ask_case_info]
     next:
       - {{if: {{hit: ask_case_info}}, goto: details}}
       - {{goto: upset}}
   upset:
-    say: 你这是什么态度? 我要投诉!
+    say: 你这是什么态度？我要投诉！
     expect: [empathy]
     next:
       - {{if: {{hit: empathy}}, goto: details}}
@@ -263,12 +265,23 @@ turns:
     expect: [commitment]
     next: [{{goto: thanks}}]
   thanks:
-    say: 好的, 谢谢您。
+    say: 好的，谢谢您。
     expect: [closing]
     next: [{{goto: end}}]
 examples:
-  - {{name: 规范应答, replies: ["您好, 请讲。请问您的案号是多少?", "好的, 我会转告法官, 请您放心。", "不用谢, 感谢您的来电。"], score: [60, 100]}}
-  - {{name: 使用禁语, replies: ["不知道, 你自己去查。", "急什么。"], score: [0, 40]}}
+  - name: 规范应答
+    replies: ["您好，请讲。请问您的案号是多少？", "好的，我会转告法官，请您放心。", "不用谢，感谢您的来电。"]
+    score: [85, 100]
+    path: [opening, details, thanks]
+  - name: 漏问案号
+    replies: ["您好，请讲。", "请您报一下案号。", "好的，我会转告法官。", "不用谢。"]
+    score: [50, 95]
+    path: [opening, confused, details, thanks]
+  - name: 使用禁语
+    replies: ["不知道，你自己去查。", "急什么。"]
+    score: [0, 40]
+    passed: false
+    path: [opening, upset]
 """
 
 
