@@ -234,7 +234,7 @@ caller:
   mood: calm
   voice: {{variant: m3, rate: 170, pitch: 45, volume: 0.9}}
 variables:
-  # 要念出来的数字写成中文数字: 语音合成会把 1001 念成“一千零一”
+  # 要念出来的数字写成中文数字: 阿拉伯数字的号码会被语音合成念成“一千零一”
   case_no: ["（二零二四）沪零一零五民初一零零一号", "（二零二四）沪零一零五民初二零零二号"]
 start: opening
 turns:
