@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
+import yaml
 from conftest import FIXTURES, ROOT, run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -213,3 +216,34 @@ def test_a_structural_character_is_named_on_its_own_line(tmp_path, broken, messa
     result = run_cli("validate", str(path))
     assert result.returncode == 1
     assert result.stdout.splitlines() == [f"{path}:{number}: {message}"]
+
+
+def test_strict_validation_warns_of_what_is_legal_but_likely_a_mistake(tmp_path):
+    data = yaml.safe_load((ROOT / "scenarios" / "wrong-courtroom.yaml").read_text(encoding="utf-8"))
+    data["examples"] = data["examples"][:2]
+    data["examples"][1]["path"] = ["opening", "thanks"]  # no branch from opening to thanks
+    data["variables"]["unused_room"] = ["第九法庭"]
+    data["service"] = "庭审事务"
+    data["turns"]["confused"]["next"].insert(1, dict(data["turns"]["confused"]["next"][0]))  # the same condition twice
+    path = tmp_path / "wrong-courtroom.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    (tmp_path / "replies").mkdir()
+    (tmp_path / "replies" / "wrong-courtroom.txt").write_text("您找的是{judg}。\n", encoding="utf-8")
+
+    assert run_cli("validate", str(path)).returncode == 0  # warnings do not stop a scenario loading
+    result = run_cli("validate", str(path), "--strict")
+    assert result.returncode == 1
+    warnings = [line.split(": ", 1)[1] for line in result.stdout.splitlines()]
+    assert any(w.startswith("examples: 警告: 只有 2 条示例") for w in warnings)
+    assert any(w.startswith("variables.unused_room: 警告: 变量 unused_room 没有被用到") for w in warnings)
+    assert any("警告: 这个分支的条件和前面的一样, 永远走不到" in w for w in warnings)
+    assert any("警告: 示例「漏问案号」的路径里 opening 后面不能接 thanks" in w for w in warnings)
+    assert any(w.startswith("service: 警告: 业务 '庭审事务' 不在常用列表里") for w in warnings)
+    assert f"{tmp_path / 'replies' / 'wrong-courtroom.txt'}:1: 警告: 回答里的 {{judg}} 不是场景的变量" in result.stdout
+    as_json = json.loads(run_cli("validate", str(path), "--strict", "--json").stdout)
+    assert {w["level"] for w in as_json} == {"warning"} and len(as_json) == len(warnings)
+
+
+def test_the_bundled_library_has_no_strict_warnings():
+    result = run_cli("validate", "--strict")
+    assert result.returncode == 0, result.stdout

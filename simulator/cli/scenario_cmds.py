@@ -23,6 +23,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("validate", help="检查场景文件和规范用语, 一次列出全部问题")
     p.add_argument("paths", nargs="*", metavar="PATH", help="文件或文件夹 (默认 scenarios/ 和规范用语)")
     p.add_argument("--guide", type=Path, help="规范用语文件 (默认 scoring/guide.yaml)")
+    p.add_argument(
+        "--strict", action="store_true", help="也检查警告: 示例太少、没用到的变量、走不到的分支等; 有警告也算失败"
+    )
+    add_output_options(p)
     p.set_defaults(handler=cmd_validate)
 
     p = sub.add_parser("new", help="生成一个可以直接通过检查的场景模板")
@@ -199,6 +203,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     import sys
+    from dataclasses import asdict
 
     from simulator.library import LIBRARY_DIR
     from simulator.validate import validate_paths
@@ -209,12 +214,25 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(f"{p}:1: 文件或文件夹不存在 - 检查路径", file=sys.stderr)
             return 1
     scenarios, problems = validate_paths(paths, guide=args.guide)
-    for problem in problems:
-        print(problem)
-    if problems:
-        print(f"发现 {len(problems)} 个问题。", file=sys.stderr)
+    warnings = []
+    if args.strict:
+        from simulator.lint import scenario_warnings
+
+        warnings = [w for s in scenarios for w in scenario_warnings(s)]
+    if args.json:
+        print_json(
+            [{**asdict(p), "level": "problem"} for p in problems]
+            + [{**asdict(w), "level": "warning"} for w in warnings]
+        )
+    else:
+        for problem in problems + warnings:
+            print(problem)
+    if problems or warnings:
+        tail = f", {len(warnings)} 个警告 (--strict)" if warnings else ""
+        print(f"发现 {len(problems)} 个问题{tail}。", file=sys.stderr)
         return 1
-    print(f"全部通过: {len(scenarios)} 个场景, 规范用语 1 份。")
+    if not args.json:
+        print(f"全部通过: {len(scenarios)} 个场景, 规范用语 1 份。")
     return 0
 
 
