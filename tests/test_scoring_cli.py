@@ -136,3 +136,33 @@ def test_help_does_not_import_the_scoring_engines() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"
+
+
+def test_score_reply_at_a_scenario_turn_shows_points_wrong_facts_and_the_branch() -> None:
+    from conftest import run_cli
+
+    result = run_cli(
+        "score-reply",
+        "开庭地点在第十一法庭",
+        "--scenario",
+        "wrong-courtroom",
+        "--turn",
+        "waiting",
+        "--seed",
+        "1",
+        "--json",
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert (data["scenario"], data["turn"], data["next"]) == ("wrong-courtroom", "waiting", "where_again")
+    assert data["points_missed"] == ["tell_room"] and data["score"] == 0
+    assert [(c["said"], c["right"]) for c in data["contradictions"]] == [("第十一法庭", "第十二法庭")]
+    shown = run_cli(
+        "score-reply", "开庭地点在第十二法庭", "--scenario", "wrong-courtroom", "--turn", "waiting", "--seed", "1"
+    )
+    assert "✓ 要点 告诉她正确的开庭地点" in shown.stdout and "会走到: " in shown.stdout
+    wrong = run_cli("score-reply", "好的", "--scenario", "wrong-courtroom", "--turn", "waitng")
+    assert (
+        wrong.returncode == 1
+        and wrong.stderr == "错误: 场景 wrong-courtroom 没有轮次 'waitng' - 是不是想写 'waiting'?\n"
+    )

@@ -29,6 +29,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--batch", metavar="FILE.jsonl", help='逐行读取 {"id": ..., "text": ...},每行输出一个 JSON 结果'
     )
+    parser.add_argument("--scenario", metavar="ID", help="按这个场景的某一轮来评: 要点、不能说的话、会走哪个分支")
+    parser.add_argument("--turn", metavar="T", help="和 --scenario 一起用: 轮次 id (show 里列出的)")
+    parser.add_argument("--seed", type=int, default=0, help="和 --scenario 一起用: 抽变量的种子 (默认 0)")
     add_output_options(parser)
     parser.set_defaults(handler=run)
 
@@ -45,11 +48,63 @@ def run(args: argparse.Namespace) -> int:
     if args.text is None:
         raise TrainerError("缺少回复文本 - 写成 score-reply '您好,请讲',或用 --batch FILE.jsonl")
     text = sys.stdin.read() if args.text == "-" else args.text
+    if args.scenario or args.turn:
+        return _at_turn(scorer, args, text)
     result = reply_json(scorer, text, args.expect)
     if args.json:
         print_json(result)
     else:
         show(scorer, text, result)
+    return 0
+
+
+def _at_turn(scorer, args: argparse.Namespace, text: str) -> int:
+    """The reply judged as at one turn of a scenario: its categories, key points with this draw's values, the
+    scenario's must-not rules, and the branch the call would take."""
+    from core.suggest import did_you_mean
+    from simulator.library import find_scenario
+    from simulator.session import judge_reply
+
+    if not (args.scenario and args.turn):
+        raise TrainerError("--scenario 和 --turn 要一起用 - 例如 --scenario wrong-courtroom --turn opening")
+    scenario = find_scenario(args.scenario, guide=scorer.guide)
+    if args.turn not in scenario.turns:
+        raise TrainerError(
+            f"场景 {scenario.id} 没有轮次 {args.turn!r} - {did_you_mean(args.turn, scenario.turns, '轮次')}"
+        )
+    turn = scenario.turns[args.turn]
+    analysis, score, goto = judge_reply(scenario, args.turn, text, scorer, seed=args.seed)
+    texts = {p.id: p.text for p in turn.key_points}
+    hit = [p.id for p in analysis.points]
+    result = {
+        "scenario": scenario.id,
+        "turn": args.turn,
+        "text": text,
+        **analysis.to_json(),
+        "score": score.score if analysis.judgeable else None,
+        "points_hit": hit,
+        "points_missed": [p.id for p in turn.key_points if p.id not in hit],
+        "next": goto,
+    }
+    if args.json:
+        print_json(result)
+        return 0
+    from rich.markup import escape
+
+    out = console()
+    shown = {**reply_json(scorer, text, list(turn.expect)), "score": result["score"]}
+    if analysis.judgeable:  # the turn's score: key points, wrong facts and must-not rules count too
+        shown["reasons"] = [{"delta": r.delta, "why": r.why} for r in score.reasons]
+    show(scorer, text, shown, out)
+    for pid in result["points_hit"]:
+        out.print(f"[green]✓ 要点 {escape(texts.get(pid, pid))}[/]")
+    for pid in result["points_missed"]:
+        out.print(f"[red]✗ 要点 {escape(texts.get(pid, pid))}[/]")
+    for c in analysis.contradictions:
+        out.print(f"[bold red]说错了事实: 说成「{escape(c.said)}」, 正确的是「{escape(c.right)}」[/]")
+    for m in analysis.must_not:
+        out.print(f"[bold red]不能说的话: {escape(m.text)}[/]  应改说: 「{escape(m.suggest)}」")
+    out.print(f"会走到: [bold]{'结束' if goto == 'end' else goto}[/]")
     return 0
 
 
