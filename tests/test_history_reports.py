@@ -199,7 +199,7 @@ def test_progress_view(store):
 def test_team_view(store):
     text = rendered(lambda stats, console: render_team(stats, console, "name"), reports.team(store))
     lines = [line.rstrip() for line in text.splitlines()]
-    assert lines[0].startswith("团队成绩(2 位学员, 按 name 排序)")
+    assert lines[0].startswith("团队成绩(2 位学员, 按姓名排序)")
     (li,) = [line for line in lines if line.startswith(" 李华")]
     assert li.split()[:6] == ["李华", "2", "60", "80", "↓-20", "50%"]
 

@@ -68,17 +68,23 @@ def sparkline(scores: list[float], width: int = 60) -> str:
     return "".join(SPARK[min(len(SPARK) - 1, int(s / 100 * len(SPARK)))] for s in scores[-width:])
 
 
+# team --sort's columns as the table names them (the option takes the English names)
+SORT_TITLES = {
+    "name": "姓名", "calls": "通话数", "latest": "最新成绩", "best": "最好成绩", "trend": "趋势", "pass_rate": "通过率",
+    "weakest": "最弱类别", "last": "最后练习", "contradictions": "说错事实", "must_not": "违规", "work_order": "工单",
+}  # fmt: skip
+
+
+def _table(title: str) -> Table:
+    """The compact left-titled table every history view uses."""
+    return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+
+
 def render_history(rows: list[dict], console: Console) -> None:
     if not rows:
         console.print("没有符合条件的通话记录。")
         return
-    table = Table(
-        title=f"通话记录 ({len(rows)} 通, 最新在前)",
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-        collapse_padding=True,
-    )
+    table = _table(f"通话记录 ({len(rows)} 通, 最新在前)")
     for name, justify in (("编号", "left"), ("时间", "left"), ("学员", "left"), ("场景", "left"), ("结果", "left"),
                           ("得分", "right"), ("轮数", "right")):  # fmt: skip
         table.add_column(
@@ -267,13 +273,7 @@ def render_team(stats: list[TeamStat], console: Console, sort: str) -> None:
     if not stats:
         console.print("还没有任何通话记录。")
         return
-    table = Table(
-        title=f"团队成绩({len(stats)} 位学员, 按 {sort} 排序)",
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-        collapse_padding=True,
-    )
+    table = _table(f"团队成绩({len(stats)} 位学员, 按{SORT_TITLES.get(sort, sort)}排序)")
     for name, justify in (("学员", "left"), ("通话", "right"), ("最新", "right"), ("最好", "right"),
                           ("趋势", "right"), ("通过率", "right"), ("最弱类别", "left"), ("漏要点", "right"),
                           ("说错事实", "right"), ("违规", "right"), ("工单", "right"), ("走势", "left"), ("最后练习", "left")):  # fmt: skip
