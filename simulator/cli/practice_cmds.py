@@ -23,6 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--mentor", default="", metavar="NAME", help="带教老师姓名: 每句之后可以写点评")
     p.add_argument("--exam", action="store_true", help="考试模式: 通话结束前不显示反馈")
     p.add_argument("--seed", type=int, help="随机种子: 同一种子抽到同样的案号、法官等")
+    p.add_argument("--save-example", metavar="NAME", help="练完后把这通电话作为示例追加到场景文件 (供场景作者使用)")
     p.add_argument("--no-audio", action="store_true", help="不合成、不播放来电人语音, 只显示文字")
     p.add_argument("--no-subtitles", action="store_true", help="不显示来电人的文字 (听力练习)")
     p.add_argument("--voice", default="auto", choices=["auto", "espeak", "neural"], help="来电人语音引擎")
@@ -123,6 +124,7 @@ def _sink(args: argparse.Namespace, ui):
 def cmd_practice(args: argparse.Namespace) -> int:
     from rich.console import Console
 
+    from core.errors import TrainerError
     from scoring.scorer import Scorer
     from simulator.library import find_scenario
     from simulator.record import INTERRUPTED
@@ -131,6 +133,8 @@ def cmd_practice(args: argparse.Namespace) -> int:
 
     scorer = Scorer.default()  # compiled once and cached (scoring.scorer.load_compiled); its guide checks the scenario
     scenario = find_scenario(args.scenario, guide=scorer.guide)
+    if args.save_example and any(e.name == args.save_example for e in scenario.examples):
+        raise TrainerError(f"场景 {scenario.id} 已有名为 {args.save_example!r} 的示例 - 换一个名字")
     console = Console(stderr=args.json, highlight=False)
     interactive = sys.stdin.isatty() and not args.replies
     ui = RichUI(console, interactive=interactive, subtitles=not args.no_subtitles)
@@ -160,7 +164,7 @@ def cmd_practice(args: argparse.Namespace) -> int:
         speaker=speaker,
         ui=ui,
         sink=sink,
-        options=SessionOptions(trainee=args.trainee, mentor=args.mentor, exam=args.exam, seed=args.seed),
+        options=SessionOptions(trainee=args.trainee, mentor=args.mentor, exam=args.exam, seed=_seed(args)),
         work_order=work_order,
     )
     with _interrupt_on_hangup():
@@ -170,9 +174,23 @@ def cmd_practice(args: argparse.Namespace) -> int:
         console.print(f"[yellow]成绩数据库不可用: 本通电话已存到 {recovered}[/]")
     elif not args.no_save:
         console.print(f"[dim]已保存: 通话 {call.call_id} (run_training.py history show {call.call_id})[/]")
+    if args.save_example:
+        from simulator.save_example import append_example
+
+        path = append_example(scenario, call, args.save_example)
+        console.print(f"已把这通电话作为示例「{args.save_example}」追加到 {path}")
     if args.json:
         print_json(call_json(call))
     return 130 if call.end_reason == INTERRUPTED else 0
+
+
+def _seed(args: argparse.Namespace) -> int | None:
+    """The seed to draw with: the given one; for a call saved as an example, a fixed one so it can be replayed."""
+    if args.seed is None and args.save_example:
+        import random
+
+        return random.randrange(1, 10_000)
+    return args.seed
 
 
 def call_json(call) -> dict:
