@@ -282,3 +282,21 @@ def test_a_call_left_in_progress_by_a_killed_process_is_closed_when_the_store_ne
     assert (calls["dead00000001"]["status"], calls["dead00000001"]["end_reason"]) == ("incomplete", "abandoned")
     assert calls["dead00000001"]["turn_count"] == 1  # its turns are kept
     assert calls["live00000002"]["status"] == "in_progress"  # a call still within its time is left alone
+
+
+def test_anonymize_replaces_every_form_of_a_name_it_knows(tmp_path):
+    db = tmp_path / "h.db"
+    replies = ROOT / "scenarios" / "replies" / "wrong-courtroom.txt"
+    result = run_cli("practice", "wrong-courtroom", "--replies", str(replies), "--no-audio", "--db", str(db),
+                     "--trainee", "王小明", "--mentor", "陈静")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    call_id = json.loads(run_cli("history", "--db", str(db), "--json").stdout)[0]["call_id"]
+    comment = "小明这句不错; Wang Xiaoming 下次先问案号; wangxiaoming 语速偏快; 陈老师: 在Beijing也一样"
+    assert run_cli("review", call_id, "--comment", comment, "--mentor", "陈静", "--db", str(db)).returncode == 0
+    shown = run_cli("history", "show", call_id, "--db", str(db), "--anonymize", "--json").stdout
+    page = tmp_path / "r.html"
+    assert run_cli("report", "--html", str(page), "--db", str(db), "--anonymize").returncode == 0
+    for text in (shown, page.read_text(encoding="utf-8")):
+        for form in ("王小明", "小明", "Wang Xiaoming", "wangxiaoming", "陈静", "陈老师"):
+            assert form not in text, form
+    assert "Beijing" in shown  # pinyin is replaced as a whole word only

@@ -158,13 +158,17 @@ def test_a_finished_call_is_saved_as_an_example_that_test_replays(tmp_path):
     shutil.copy(ROOT / "scenarios" / "wrong-courtroom.yaml", path)
     before = path.read_text(encoding="utf-8")
     replies = str(REPLIES / "wrong-courtroom.txt")
-    result = run_cli("practice", str(path), "--replies", replies, "--no-audio", "--no-save", "--save-example", "脚本学员")
+    result = run_cli(
+        "practice", str(path), "--replies", replies, "--no-audio", "--no-save", "--save-example", "脚本学员"
+    )
     assert result.returncode == 0, result.stderr
     text = path.read_text(encoding="utf-8")
     assert text.startswith(before.rstrip("\n")) and "  - name: 脚本学员\n    seed: " in text  # appended, comments kept
     played = json.loads(run_cli("test", str(path), "--json").stdout)
     saved = [r for r in played if r["example"] == "脚本学员"]
     assert saved and saved[0]["ok"] and saved[0]["path"] == ["opening", "give_details", "waiting", "thanks"]
-    again = run_cli("practice", str(path), "--replies", replies, "--no-audio", "--no-save", "--save-example", "脚本学员")
+    again = run_cli(
+        "practice", str(path), "--replies", replies, "--no-audio", "--no-save", "--save-example", "脚本学员"
+    )
     assert again.returncode == 1 and "已有名为 '脚本学员' 的示例 - 换一个名字" in again.stderr
     assert "☎" not in again.stdout  # refused before the call, not after it

@@ -35,9 +35,16 @@ class Pseudonymizer:
             if short in seen:
                 self._long.update({name, seen[short]})
             seen[short] = name
-        # One pass, longest name first (王小明 before 王小), so a pseudonym is never rewritten.
-        by_length = sorted(self._roles, key=len, reverse=True)
-        self._pattern = re.compile("|".join(map(re.escape, by_length))) if by_length else None
+        # Every form of a name that free text may use points at the name: 王小明's given name 小明, its pinyin
+        # (Wang Xiaoming, wangxiaoming, Xiaoming), 王老师 for a mentor 王…
+        self._forms: dict[str, str] = {}
+        for name in sorted(self._roles):
+            for form in name_forms(name, self._roles[name]):
+                self._forms.setdefault(form.lower(), name)
+        # One pass, longest form first (王小明 before 小明), so a pseudonym is never rewritten.
+        by_length = sorted(self._forms, key=len, reverse=True)
+        parts = [_part(form) for form in by_length]
+        self._pattern = re.compile("|".join(parts), re.IGNORECASE) if parts else None
 
     def _digest(self, name: str) -> str:
         return hmac.new(self._secret, name.encode("utf-8"), hashlib.sha256).hexdigest().upper()
@@ -55,7 +62,43 @@ class Pseudonymizer:
         """Replace every known name inside free text (comments, reasons, replies)."""
         if not text or self._pattern is None:
             return printable(text)
-        return printable(self._pattern.sub(lambda m: self.name(m.group(0), self._roles[m.group(0)]), text))
+
+        def pseudonym(match: re.Match) -> str:
+            name = self._forms[match.group(0).lower()]
+            return self.name(name, self._roles[name])
+
+        return printable(self._pattern.sub(pseudonym, text))
+
+
+_TITLES = ("老师", "师傅", "同学")  # how colleagues name a mentor or a trainee by surname in a comment
+
+
+def name_forms(name: str, role: str) -> list[str]:
+    """The forms of a person's name free text may use: the name, a Chinese given name of two characters or more,
+    the pinyin written together, apart and capitalised, and for a mentor the surname with a title (王老师)."""
+    forms = [name]
+    if all("\u4e00" <= ch <= "\u9fff" for ch in name) and len(name) >= 2:
+        given = name[1:]
+        if len(given) >= 2:
+            forms.append(given)
+        if role == MENTOR:
+            forms += [name[0] + title for title in _TITLES]
+        try:
+            from pypinyin import lazy_pinyin
+        except ImportError:  # the pinyin forms are a bonus; the Chinese ones are always replaced
+            return forms
+        syllables = lazy_pinyin(name)
+        surname, rest = syllables[0], "".join(syllables[1:])
+        forms += [surname + rest, f"{surname} {rest}"]
+        if len(syllables) >= 3:  # a given name of two syllables or more (xiaoming); one syllable is a common word
+            forms.append(rest)
+    return [f for f in forms if len(f) >= 2]
+
+
+def _part(form: str) -> str:
+    """A form as a regex: pinyin only as a whole word (jing is not inside Beijing)."""
+    escaped = re.escape(form)
+    return f"(?<![A-Za-z]){escaped}(?![A-Za-z])" if form.isascii() else escaped
 
 
 class Identity:
