@@ -78,7 +78,10 @@ def load_text(text: str, path: str) -> tuple[Document | None, list[Problem]]:
     import yaml
 
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        try:  # libyaml composes a large file several times faster; a broken one is read again by the Python loader
+            node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        except yaml.YAMLError:  # whose messages are the ones authors see (and the tests pin)
+            node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         found = _structural_character(text)
         if found:  # name the real cause: PyYAML blames the next line with a message about something else

@@ -600,14 +600,18 @@ class _Checker:
         for tid in turns:
             if tid not in reachable:
                 self.add(("turns", tid), f"轮次 {tid!r} 从 start 无法到达", "从其他轮次的 next 里 goto 它, 或删除它")
+        # turns that can reach `end`: walk the branches backwards from it, once each (linear in the branches)
+        callers: dict[str, list[str]] = {}
+        for tid, turn in turns.items():
+            for branch in turn.next:
+                callers.setdefault(branch.goto, []).append(tid)
         ends: set[str] = set()
-        changed = True
-        while changed:  # fixed point: turns with a branch to `end` or to a turn that reaches it
-            changed = False
-            for tid, turn in turns.items():
-                if tid not in ends and any(b.goto == END or b.goto in ends for b in turn.next):
-                    ends.add(tid)
-                    changed = True
+        frontier = list(callers.get(END, ()))
+        while frontier:
+            tid = frontier.pop()
+            if tid not in ends:
+                ends.add(tid)
+                frontier.extend(callers.get(tid, ()))
         for tid in turns:
             if tid in reachable and tid not in ends and turns[tid].next:
                 self.add(("turns", tid, "next"), f"从轮次 {tid!r} 出发永远到不了 end", "让某个分支最终 goto: end")
