@@ -17,8 +17,9 @@ Rules (docs/scoring.md):
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from scoring.guide import Guide
 from scoring.types import Reason, TurnScore
@@ -105,26 +106,15 @@ def build_scorecard(
             entry["expected"] += 1
             entry["hit"] += cid in t.score.hit
 
-    forbidden_count: Counter[str] = Counter()
-    forbidden_info: dict[str, dict] = {}
-    for t in judged:
-        for use in t.score.forbidden:
-            forbidden_count[use.id] += 1
-            forbidden_info.setdefault(
-                use.id, {"id": use.id, "phrase": use.phrase, "suggest": use.suggest, "severity": use.severity}
-            )
-    forbidden = [dict(forbidden_info[fid], count=n) for fid, n in forbidden_count.items()]
+    forbidden = _tally(
+        (u for t in judged for u in t.score.forbidden),
+        lambda u: {"id": u.id, "phrase": u.phrase, "suggest": u.suggest, "severity": u.severity},
+    )
     critical = any(t.score.critical for t in judged)
-
-    rule_count: Counter[str] = Counter()
-    rule_info: dict[str, dict] = {}
-    for t in judged:
-        for use in t.score.must_not:
-            rule_count[use.id] += 1
-            rule_info.setdefault(
-                use.id, {"id": use.id, "text": use.text, "suggest": use.suggest, "severity": use.severity}
-            )
-    must_not = [dict(rule_info[rid], count=n) for rid, n in rule_count.items()]
+    must_not = _tally(
+        (u for t in judged for u in t.score.must_not),
+        lambda u: {"id": u.id, "text": u.text, "suggest": u.suggest, "severity": u.severity},
+    )
     contradictions = []
     for k, t in enumerate(judged):
         for c in t.score.contradictions:
@@ -236,6 +226,16 @@ def build_scorecard(
     )
 
 
+def _tally(uses: Iterable, describe: Callable[[Any], dict]) -> list[dict]:
+    """One entry per id, as ``describe`` gives its first use, with how many times it was used."""
+    count: Counter[str] = Counter()
+    first: dict[str, dict] = {}
+    for use in uses:
+        count[use.id] += 1
+        first.setdefault(use.id, describe(use))
+    return [dict(first[uid], count=n) for uid, n in count.items()]
+
+
 def practise_next(
     categories: dict[str, dict[str, int]],
     forbidden: list[dict],
@@ -261,8 +261,8 @@ def practise_next(
     for m in sorted(must_not, key=lambda m: (rank.get(m["severity"], 1), -m["count"], m["id"])):
         items.append(f"不要{m['text']},改说「{m['suggest']}」")
     if work_order is not None and work_order.score < 100:
-        first = work_order.mistakes()[0] if work_order.mistakes() else ""
-        items.append(f"挂断后把工单填完整、填准确:{first}" if first else "挂断后把工单填完整、填准确")
+        mistakes = work_order.mistakes()
+        items.append("挂断后把工单填完整、填准确" + (f":{mistakes[0]}" if mistakes else ""))
     for f in sorted(forbidden, key=lambda f: (rank.get(f["severity"], 1), -f["count"], f["id"])):
         items.append(f"改掉禁语「{f['phrase']}」,改说「{f['suggest']}」")
     misses = sorted(

@@ -149,7 +149,7 @@ class RecoveringSink:
     def _dump(self, call: CallRecord) -> None:
         if self.recovered is None:
             return
-        data = {**asdict(call), "turns": [t.to_json() for t in call.turns]}
+        data = asdict(call)  # the turns too: asdict walks nested dataclasses
         try:
             self.recovery_dir.mkdir(parents=True, exist_ok=True)
             tmp = self.recovered.with_suffix(".tmp")

@@ -22,6 +22,12 @@ SCORE_MARGIN = 10
 _LAST_TOP_KEY = re.compile(r"^([A-Za-z_]+):", re.MULTILINE)
 
 
+def check_example_name(scenario: Scenario, name: str) -> None:
+    """Refuse a name the scenario already uses (before the call, so no practice is wasted)."""
+    if any(e.name == name for e in scenario.examples):
+        raise TrainerError(f"场景 {scenario.id} 已有名为 {name!r} 的示例 - 换一个名字")
+
+
 def example_from_call(call: CallRecord, name: str) -> dict:
     turns = [t for t in call.turns if t.counted and not t.asked_repeat]
     score = float(call.scorecard.get("score") or 0.0)
@@ -46,8 +52,7 @@ def append_example(scenario: Scenario, call: CallRecord, name: str) -> Path:
     top-level key is not ``examples``."""
     from simulator.validate import load_scenario
 
-    if any(e.name == name for e in scenario.examples):
-        raise TrainerError(f"场景 {scenario.id} 已有名为 {name!r} 的示例 - 换一个名字")
+    check_example_name(scenario, name)
     if call.seed is None:
         raise TrainerError("这通电话没有种子, 无法重现 - 加上 --seed N 再练一遍")
     path = Path(scenario.source)

@@ -124,7 +124,6 @@ def _sink(args: argparse.Namespace, ui):
 def cmd_practice(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from core.errors import TrainerError
     from scoring.scorer import Scorer
     from simulator.library import find_scenario
     from simulator.record import INTERRUPTED
@@ -133,8 +132,10 @@ def cmd_practice(args: argparse.Namespace) -> int:
 
     scorer = Scorer.default()  # compiled once and cached (scoring.scorer.load_compiled); its guide checks the scenario
     scenario = find_scenario(args.scenario, guide=scorer.guide)
-    if args.save_example and any(e.name == args.save_example for e in scenario.examples):
-        raise TrainerError(f"场景 {scenario.id} 已有名为 {args.save_example!r} 的示例 - 换一个名字")
+    if args.save_example:
+        from simulator.save_example import check_example_name
+
+        check_example_name(scenario, args.save_example)
     console = Console(stderr=args.json, highlight=False)
     interactive = sys.stdin.isatty() and not args.replies
     ui = RichUI(console, interactive=interactive, subtitles=not args.no_subtitles)

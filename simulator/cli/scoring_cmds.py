@@ -92,10 +92,8 @@ def _at_turn(scorer, args: argparse.Namespace, text: str) -> int:
     from rich.markup import escape
 
     out = console()
-    shown = {**reply_json(scorer, text, list(turn.expect)), "score": result["score"]}
-    if analysis.judgeable:  # the turn's score: key points, wrong facts and must-not rules count too
-        shown["reasons"] = [{"delta": r.delta, "why": r.why} for r in score.reasons]
-    show(scorer, text, shown, out)
+    # the turn's own score and reasons: key points, wrong facts and must-not rules count too
+    show(scorer, text, reply_json(scorer, text, list(turn.expect), (analysis, score)), out)
     for pid in result["points_hit"]:
         out.print(f"[green]✓ 要点 {escape(texts.get(pid, pid))}[/]")
     for pid in result["points_missed"]:
@@ -108,12 +106,13 @@ def _at_turn(scorer, args: argparse.Namespace, text: str) -> int:
     return 0
 
 
-def reply_json(scorer, text: str, expect: list[str]) -> dict:
-    """ReplyAnalysis.to_json() plus the text, why it could not be judged, and the turn score."""
-    analysis = scorer.analyze(text, expect)
+def reply_json(scorer, text: str, expect: list[str], judged=None) -> dict:
+    """ReplyAnalysis.to_json() plus the text, why it could not be judged, and the turn score. ``judged``: an
+    (analysis, turn score) already made, e.g. at a scenario's turn, so the reply is not analysed twice."""
+    analysis, turn = judged or (scorer.analyze(text, expect), None)
     out = {"text": text, **analysis.to_json(), "why_not_judgeable": analysis.why_not_judgeable}
     if analysis.judgeable:
-        turn = scorer.score_turn(analysis, expect)
+        turn = turn or scorer.score_turn(analysis, expect)
         out["score"] = turn.score
         out["critical"] = turn.critical
         out["reasons"] = [{"delta": r.delta, "why": r.why} for r in turn.reasons]

@@ -8,7 +8,10 @@ SQLite-only). This package imports nothing at import time, so command modules ca
 slowing ``--help``.
 """
 
-# The columns ``team --sort`` accepts; here, in a module with no imports, so the CLI can offer them without loading
-# the reports.
-TEAM_SORTS = ("name", "calls", "latest", "best", "trend", "pass_rate", "weakest", "last", "contradictions", "must_not",
-              "work_order")  # fmt: skip
+# The columns ``team --sort`` accepts, with the names the team table gives them; here, in a module with no imports, so
+# the CLI can offer them without loading the reports.
+TEAM_SORT_TITLES = {
+    "name": "姓名", "calls": "通话数", "latest": "最新成绩", "best": "最好成绩", "trend": "趋势", "pass_rate": "通过率",
+    "weakest": "最弱类别", "last": "最后练习", "contradictions": "说错事实", "must_not": "违规", "work_order": "工单",
+}  # fmt: skip
+TEAM_SORTS = tuple(TEAM_SORT_TITLES)

@@ -96,12 +96,18 @@ class HistoryStore(HistoryQueries):
             raise self._error(exc) from exc
 
     def _close_abandoned_calls(self) -> None:
-        """Calls a killed process left in progress, long past their time limit, become incomplete (abandoned)."""
-        with dialect.write_transaction(self._conn) as conn:
-            ids = [r["call_id"] for r in conn.execute(_ABANDONED_CALLS)]
-            if ids:
+        """Calls a killed process left in progress, long past their time limit, become incomplete (abandoned).
+        Only a store with such calls is written to; a read-only file is read as it is."""
+        if not self._conn.execute(_ABANDONED_CALLS).fetchone():
+            return
+        try:
+            with dialect.write_transaction(self._conn) as conn:
+                ids = [r["call_id"] for r in conn.execute(_ABANDONED_CALLS)]
                 conn.executemany(_MARK_ABANDONED, [(i,) for i in ids])
                 summaries.refresh(conn, ids)
+        except dialect.DatabaseError as exc:
+            if "readonly" not in str(exc):
+                raise
 
     def _error(self, exc: Exception) -> TrainerError:
         return TrainerError(f"成绩数据库 {self.path} 无法使用: {dialect.describe(exc)} - 用 --db 指定另一个文件")

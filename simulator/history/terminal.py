@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from core.text import fmt_score
+from simulator.history import TEAM_SORT_TITLES
 from simulator.history.reports import RECENT_CALLS, SUBSTANCE_TITLES, Progress, TeamStat, category_title
 
 STATUS = {"complete": "完成", "incomplete": "未完成", "in_progress": "进行中"}
@@ -66,13 +67,6 @@ def fmt_rate(rate: float | None) -> str:
 def sparkline(scores: list[float], width: int = 60) -> str:
     """One character per call (the last ``width`` calls), height by score 0..100."""
     return "".join(SPARK[min(len(SPARK) - 1, int(s / 100 * len(SPARK)))] for s in scores[-width:])
-
-
-# team --sort's columns as the table names them (the option takes the English names)
-SORT_TITLES = {
-    "name": "姓名", "calls": "通话数", "latest": "最新成绩", "best": "最好成绩", "trend": "趋势", "pass_rate": "通过率",
-    "weakest": "最弱类别", "last": "最后练习", "contradictions": "说错事实", "must_not": "违规", "work_order": "工单",
-}  # fmt: skip
 
 
 def _table(title: str) -> Table:
@@ -273,7 +267,7 @@ def render_team(stats: list[TeamStat], console: Console, sort: str) -> None:
     if not stats:
         console.print("还没有任何通话记录。")
         return
-    table = _table(f"团队成绩({len(stats)} 位学员, 按{SORT_TITLES.get(sort, sort)}排序)")
+    table = _table(f"团队成绩({len(stats)} 位学员, 按{TEAM_SORT_TITLES.get(sort, sort)}排序)")
     for name, justify in (("学员", "left"), ("通话", "right"), ("最新", "right"), ("最好", "right"),
                           ("趋势", "right"), ("通过率", "right"), ("最弱类别", "left"), ("漏要点", "right"),
                           ("说错事实", "right"), ("违规", "right"), ("工单", "right"), ("走势", "left"), ("最后练习", "left")):  # fmt: skip
