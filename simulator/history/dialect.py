@@ -1,111 +1,87 @@
-"""What is SQLite rather than plain SQL in the history store, in one place.
+"""Where a history store lives and which backend speaks to it; the statements both backends write alike.
 
-A second backend (PostgreSQL through psycopg) provides these same names: the connection and its settings, the
-write transaction, the conflict clauses, the placeholders of generated statements and the week of a timestamp.
-The rest of the store's SQL is plain, except two things this module cannot hide: the summary statements
-(``summaries.py``) read the turns' JSON with ``json_each``/``json_extract``, and a few queries add up conditions
-(``SUM(status = 'complete')``), which SQLite counts as 0/1. Hand-written statements use ``?`` placeholders.
+``--db`` (or ``$HOTLINE_TRAINER_DB`` / ``$HOTLINE_DB``) is either a SQLite file path or a PostgreSQL URL
+(``postgresql://user@host:port/dbname``). ``locate`` parses it once; ``backend`` returns the adapter module
+(``sqlite_dialect`` or ``postgres_dialect``), imported only when used so SQLite seats never load psycopg.
+
+Every adapter provides the same names: ``Connection``, ``DatabaseError``, ``connect(location, create=)``,
+``write_transaction``, ``checkpoint``, ``table_exists``, ``describe``, ``ddl`` (a migration's statement in the
+backend's types), ``week_start``, ``older_than`` and the JSON helpers of the summary statements (``each``,
+``element``, ``field``). Hand-written statements use ``?`` and ``:name`` placeholders; the PostgreSQL adapter
+translates them.
 """
 
 from __future__ import annotations
 
-import sqlite3
-import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 from core.errors import TrainerError
+from core.paths import default_data_root
 
-Connection = sqlite3.Connection
-Row = sqlite3.Row
-DatabaseError = sqlite3.DatabaseError
-
-BUSY_TIMEOUT_MS = 30_000  # a long report may hold the write lock briefly; a practice turn must never fail on it
-
-
-def connect(path: str | Path, *, create: bool = True) -> Connection:
-    """A connection whose rows are read by column name, waiting up to 30 s for another writer. ``create=False``
-    (reading commands): a missing file is an error, never a new empty database. A SQLite file of another program is
-    refused before anything is changed in it."""
-    path = Path(path)
-    if str(path) != ":memory:":
-        if not create and not path.is_file():
-            raise TrainerError(f"没有成绩数据库 {path} - 检查 --db 的路径 (练习过的电话才会有记录)")
-        path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
-        conn.row_factory = sqlite3.Row
-        tables = {r["name"] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if tables and "schema_migrations" not in tables:
-            conn.close()
-            raise TrainerError(
-                f"{path} 不是本工具的成绩数据库 (里面有别的程序的表) - 用 --db 指定成绩数据库, 它没有被改动"
-            )
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        _switch_to_wal(conn)
-        # NORMAL in WAL mode: a commit survives the process dying (Ctrl-C, crash); only a power cut
-        # can lose the last turns. FULL would cost an fsync per turn.
-        conn.execute("PRAGMA synchronous = NORMAL")
-        # No checkpoint inside a turn's commit: an automatic one copies the WAL into the database and
-        # fsyncs, up to ~13 ms measured here, against 0.2 ms for the commit itself. The store
-        # checkpoints when a call ends (nobody is waiting then), and SQLite does when the last
-        # connection closes.
-        conn.execute("PRAGMA wal_autocheckpoint = 0")
-        conn.execute("PRAGMA foreign_keys = ON")
-    except sqlite3.DatabaseError as exc:
-        raise TrainerError(f"无法打开成绩数据库 {path}: {describe(exc)} - 检查路径, 或用 --db 指定另一个文件") from exc
-    return conn
+DB_ENV = "HOTLINE_TRAINER_DB"
+DB_ENV_SHORT = "HOTLINE_DB"  # the same setting, shorter to type on a seat
+SQLITE = "sqlite"
+POSTGRESQL = "postgresql"
+_URL = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://")
+_POSTGRES_SCHEMES = ("postgresql", "postgres")
 
 
-def _switch_to_wal(conn: Connection) -> None:
-    """``journal_mode = WAL`` can fail at once with "database is locked" while another process creates the same
-    new database (SQLite does not call the busy handler for it): retry for as long as the busy timeout."""
-    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
-    while True:
-        try:
-            conn.execute("PRAGMA journal_mode = WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.02)
+@dataclass(frozen=True)
+class Location:
+    """A store's address: ``kind`` is ``sqlite`` (``target`` a file path) or ``postgresql`` (``target`` a URL)."""
+
+    kind: str
+    target: str
+
+    @property
+    def path(self) -> Path | None:
+        return Path(self.target) if self.kind == SQLITE else None
+
+    def __str__(self) -> str:
+        """The address as shown to users: a URL without its password."""
+        if self.kind == SQLITE:
+            return self.target
+        return re.sub(r"(://[^/@:]*:)[^/@]*@", r"\1***@", self.target)
 
 
-def describe(exc: sqlite3.Error) -> str:
-    """An SQLite error in words a supervisor can act on."""
-    text = str(exc)
-    if "not a database" in text or "malformed" in text:
-        return "文件已损坏或不是数据库 (请从备份恢复)"
-    if "readonly" in text or "read-only" in text:
-        return "文件是只读的 (检查文件和文件夹的写权限)"
-    if "disk" in text and "full" in text:
-        return "磁盘已满"
-    if "locked" in text or "busy" in text:
-        return "另一个程序正占用它"
-    return text
+def locate(value: str | Path | None = None) -> Location:
+    """The store ``--db`` names; without it ``$HOTLINE_TRAINER_DB``, ``$HOTLINE_DB``, else the data folder's file.
+
+    A URL of another kind (``mysql://``, ``http://``…) is refused, never taken for a folder name.
+    """
+    if value is None or str(value) == "":
+        value = os.environ.get(DB_ENV) or os.environ.get(DB_ENV_SHORT) or ""
+        if not value:
+            return Location(SQLITE, str(default_data_root() / "history.db"))
+    text = str(value).strip()
+    url = _URL.match(text)
+    if url is None:
+        return Location(SQLITE, str(Path(text).expanduser()))
+    scheme = url["scheme"].lower()
+    if scheme in _POSTGRES_SCHEMES:
+        return Location(POSTGRESQL, text)
+    if scheme == "sqlite" and text.startswith("sqlite:///"):
+        return Location(SQLITE, text[len("sqlite://") :])
+    raise TrainerError(
+        f"不支持的数据库地址 {text.split('@')[-1] if '@' in text else text} - "
+        "--db 用 SQLite 文件路径 (如 ~/history.db) 或 postgresql://用户@主机:端口/库名"
+    )
 
 
-@contextmanager
-def write_transaction(conn: Connection) -> Iterator[Connection]:
-    """One transaction that takes the write lock at its start, so two writers queue instead of failing midway."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:  # a COMMIT that failed on a full disk may have rolled back already
-            conn.execute("ROLLBACK")
-        raise
+def backend(location: Location) -> ModuleType:
+    """The adapter module of the location's backend."""
+    if location.kind == POSTGRESQL:
+        from simulator.history import postgres_dialect
 
+        return postgres_dialect
+    from simulator.history import sqlite_dialect
 
-def checkpoint(conn: Connection) -> None:
-    """Copy the write-ahead log into the database without waiting for readers (PASSIVE)."""
-    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-
-
-def table_exists(conn: Connection, name: str) -> bool:
-    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
+    return sqlite_dialect
 
 
 def _values(columns: Iterable[str]) -> str:
@@ -120,8 +96,7 @@ def insert(table: str, columns: Iterable[str]) -> str:
 
 def insert_or_ignore(table: str, columns: Iterable[str]) -> str:
     """An insert that leaves the row already there (same key) as it is."""
-    columns = tuple(columns)
-    return f"INSERT OR IGNORE INTO {table} ({', '.join(columns)}) VALUES ({_values(columns)})"
+    return f"{insert(table, columns)} ON CONFLICT DO NOTHING"
 
 
 def upsert(table: str, columns: Iterable[str], key: tuple[str, ...]) -> str:
@@ -129,13 +104,3 @@ def upsert(table: str, columns: Iterable[str], key: tuple[str, ...]) -> str:
     columns = tuple(columns)
     updates = ", ".join(f"{column} = excluded.{column}" for column in columns if column not in key)
     return f"{insert(table, columns)} ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
-
-
-def week_start(column: str) -> str:
-    """The Monday on or before a stored UTC time's date: back six days, then forward to the next Monday."""
-    return f"date(substr({column}, 1, 10), '-6 days', 'weekday 1')"
-
-
-def older_than(column: str, seconds: str) -> str:
-    """SQL: the ISO time in ``column`` lies more than ``seconds`` (an SQL expression) in the past."""
-    return f"datetime({column}) < datetime('now', '-' || ({seconds}) || ' seconds')"

@@ -46,7 +46,7 @@ def write_report(
     database itself; over another existing file only if it is one of our reports, or with ``force``. The page is
     written to a temporary file and renamed, so an interrupted run leaves the old file whole."""
     path = Path(path)
-    if path.resolve() == Path(store.path).resolve():
+    if store.path is not None and path.resolve() == store.path.resolve():
         raise TrainerError(f"{path} 是成绩数据库本身, 不能写报告到这里 - 换一个文件名, 例如 report.html")
     if path.exists() and not force and not _is_our_report(path):
         raise TrainerError(f"{path} 已存在, 且不是本工具生成的报告 - 换一个文件名, 或加 --force 覆盖")

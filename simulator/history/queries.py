@@ -6,8 +6,9 @@ its result columns after the fields of the row dataclass it returns (``rows.py``
 
 from __future__ import annotations
 
+from types import ModuleType
+
 from core.errors import NotFound, TrainerError
-from simulator.history import dialect
 from simulator.history.rows import (
     CALL_RECORD_COLUMNS,
     REVIEW_STORED_AS,
@@ -33,7 +34,8 @@ from simulator.record import CallRecord
 MIN_PREFIX = 4  # like git: shorter prefixes are too likely to be ambiguous
 
 _EFFECTIVE = "COALESCE(reviewed_score, score)"  # the mentor's score when there is one
-_WEEK = dialect.week_start("started_at")
+_COMPLETE = "COUNT(CASE WHEN status = 'complete' THEN 1 END)"
+_PASSED = "COUNT(CASE WHEN status = 'complete' AND passed = 1 THEN 1 END)"
 _CALL_ROW = select_list(CallRow)
 _REVIEW = select_list(Review, stored_as=REVIEW_STORED_AS)
 
@@ -56,8 +58,14 @@ def _where(filters: dict[str, object], *always: str) -> tuple[str, list]:
 class HistoryQueries:
     """Every query of the history store; the subclass owns the connection."""
 
-    def _read(self, sql: str, params: tuple | list | dict = ()) -> list[dialect.Row]:
+    _d: ModuleType  # the backend's adapter
+
+    def _read(self, sql: str, params: tuple | list | dict = ()) -> list:
         raise NotImplementedError  # HistoryStore reads under its lock
+
+    @property
+    def _week(self) -> str:
+        return self._d.week_start("started_at")
 
     # ---- calls -----------------------------------------------------------------------------------
 
@@ -167,8 +175,7 @@ class HistoryQueries:
 
     def team_rows(self) -> list[TeamRow]:
         rows = self._read(
-            "SELECT trainee, COUNT(*) AS calls, COALESCE(SUM(status = 'complete'), 0) AS complete, "
-            "COALESCE(SUM(status = 'complete' AND passed), 0) AS passed, "
+            f"SELECT trainee, COUNT(*) AS calls, {_COMPLETE} AS complete, {_PASSED} AS passed, "
             f"MAX(CASE WHEN status = 'complete' THEN {_EFFECTIVE} END) AS best, MAX(started_at) AS last_at, "
             "AVG(CASE WHEN status = 'complete' THEN work_order_score END) AS work_order "
             "FROM calls GROUP BY trainee ORDER BY trainee"
@@ -212,7 +219,7 @@ class HistoryQueries:
     def category_by_week(self, trainee: str) -> dict[str, dict[str, tuple[int, int]]]:
         """Week (Monday, UTC) -> category -> (expected, missed), over all the trainee's calls."""
         rows = self._read(
-            f"SELECT {_WEEK} AS week, cc.category AS category, SUM(cc.expected) AS expected, "
+            f"SELECT {self._week} AS week, cc.category AS category, SUM(cc.expected) AS expected, "
             "SUM(cc.missed) AS missed FROM calls c JOIN call_category cc ON cc.call_id = c.call_id "
             "WHERE c.trainee = ? GROUP BY week, cc.category",
             (trainee,),
@@ -267,8 +274,7 @@ class HistoryQueries:
     def scenario_results(self, trainee: str) -> list[ScenarioResult]:
         rows = self._read(
             "SELECT scenario_id, COALESCE(MAX(scenario_title), '') AS scenario_title, COUNT(*) AS attempts, "
-            "COALESCE(SUM(status = 'complete'), 0) AS complete, "
-            "COALESCE(SUM(status = 'complete' AND passed), 0) AS passed, "
+            f"{_COMPLETE} AS complete, {_PASSED} AS passed, "
             f"MAX(CASE WHEN status = 'complete' THEN {_EFFECTIVE} END) AS best, MAX(started_at) AS last_at, "
             "AVG(CASE WHEN status = 'complete' THEN work_order_score END) AS work_order "
             "FROM calls WHERE trainee = ? GROUP BY scenario_id ORDER BY scenario_id",
@@ -280,7 +286,7 @@ class HistoryQueries:
         """Mean and best score of complete calls per week (Monday, UTC)."""
         where, params = _where({"trainee = ?": trainee}, "status = 'complete'")
         rows = self._read(
-            f"SELECT {_WEEK} AS week, COUNT(*) AS calls, AVG({_EFFECTIVE}) AS mean, MAX({_EFFECTIVE}) AS best "
+            f"SELECT {self._week} AS week, COUNT(*) AS calls, AVG({_EFFECTIVE}) AS mean, MAX({_EFFECTIVE}) AS best "
             f"FROM calls{where} GROUP BY week ORDER BY week",
             params,
         )

@@ -20,7 +20,7 @@ from core.errors import TrainerError
 from simulator.record import CallRecord, TurnRecord
 
 if TYPE_CHECKING:
-    from simulator.history.dialect import Row
+    from simulator.history.sqlite_dialect import Row  # or postgres_dialect.Row: both read by name and position
 
 T = TypeVar("T")
 
@@ -42,6 +42,18 @@ def utc_iso(value: str | datetime | None = None) -> str:
     if moment.tzinfo is None:  # a bare date or time given by a user means their local time
         moment = moment.astimezone()
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def without_nul(value: Any) -> Any:
+    """``value`` with each NUL character (in strings, lists and dicts) replaced by U+FFFD: PostgreSQL's text cannot
+    hold NUL, and both backends keep the same text."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+    if isinstance(value, list):
+        return [without_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {without_nul(k): without_nul(v) for k, v in value.items()}
+    return value
 
 
 def dumps(value: Any) -> str:
@@ -265,7 +277,7 @@ TURN_KEY = ("call_id", "idx")
 def _column_values(record: Any, columns: _Stored) -> dict[str, Any]:
     values = {}
     for name, column, kind in columns:
-        value = getattr(record, name)
+        value = without_nul(getattr(record, name))
         if kind == "json":
             value = dumps(value)
         elif kind == "flag":

@@ -1,15 +1,19 @@
 """The history database's schema: numbered migrations, applied in order when a store opens.
 
 Each applied migration is recorded in ``schema_migrations``. Never edit one that has shipped (a test holds the SQL
-of each): add the next number instead.
+of each): add the next number instead. The statements are written in SQLite's types; each backend's ``ddl``
+gives them in its own, and ``postgresql`` replaces the few that use SQLite's functions. A summary backfill is
+named (``Backfill``), not written out: it runs the current summary statements, which compute the same tables.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import ModuleType
 
 from core.errors import TrainerError
-from simulator.history import dialect, summaries
+from simulator.history import summaries
+from simulator.history.dialect import POSTGRESQL
 from simulator.history.rows import utc_iso
 
 
@@ -18,10 +22,32 @@ class SchemaTooNew(TrainerError):
 
 
 @dataclass(frozen=True)
+class Backfill:
+    """Recompute a group of summaries (``summaries.REFRESH_*``) for the calls already saved."""
+
+    group: str
+
+    def statements(self, d: ModuleType) -> tuple[str, ...]:
+        return summaries.backfill(d, getattr(summaries, self.group))
+
+
+@dataclass(frozen=True)
 class Migration:
     version: int
     name: str
-    statements: tuple[str, ...]
+    statements: tuple[str | Backfill, ...]
+    postgresql: dict[int, str] = field(default_factory=dict)  # statement index -> PostgreSQL's own
+
+    def for_backend(self, d: ModuleType, *, backfills: bool = True) -> list[str]:
+        """The statements as the backend ``d`` runs them (``backfills=False``: each backfill by its name only)."""
+        own = self.postgresql if d.NAME == POSTGRESQL else {}
+        out: list[str] = []
+        for i, statement in enumerate(self.statements):
+            if isinstance(statement, Backfill):
+                out.extend(statement.statements(d) if backfills else [f"-- backfill {statement.group}"])
+            else:
+                out.append(own.get(i) or d.ddl(statement))
+        return out
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -86,6 +112,11 @@ MIGRATIONS: tuple[Migration, ...] = (
                 UNIQUE (call_id, idx)
             )""",
         ),
+        # 256 random bits from two version-4 UUIDs (built into PostgreSQL 13 and later), hashed to 32 bytes.
+        postgresql={
+            1: "INSERT INTO meta (key, value) VALUES ('pseudonym_secret', "
+            "encode(sha256((gen_random_uuid()::text || gen_random_uuid()::text)::bytea), 'hex'))"
+        },
     ),
     Migration(
         2,
@@ -131,7 +162,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             """CREATE INDEX calls_trainee ON calls
                 (trainee, status, started_at, score, reviewed_score, passed, scenario_id, call_id)""",
             # Backfill from calls saved before this migration.
-            *summaries.backfill(summaries.REFRESH_CATEGORIES_AND_FORBIDDEN),
+            Backfill("REFRESH_CATEGORIES_AND_FORBIDDEN"),
         ),
     ),
     Migration(
@@ -157,7 +188,7 @@ MIGRATIONS: tuple[Migration, ...] = (
                 trainee TEXT NOT NULL, kind TEXT NOT NULL, scenario_id TEXT NOT NULL, item_id TEXT NOT NULL,
                 uses INTEGER NOT NULL,
                 PRIMARY KEY (trainee, kind, scenario_id, item_id)) WITHOUT ROWID""",
-            *summaries.backfill(summaries.REFRESH_SUBSTANCE),
+            Backfill("REFRESH_SUBSTANCE"),
         ),
     ),
     Migration(
@@ -167,25 +198,28 @@ MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE calls ADD COLUMN work_order_score REAL",
             "UPDATE calls SET work_order_score = json_extract(scorecard, '$.work_order.score')",
         ),
+        postgresql={
+            1: "UPDATE calls SET work_order_score = (scorecard::jsonb #>> '{work_order,score}')::double precision"
+        },
     ),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 
 
-def applied_versions(conn: dialect.Connection) -> list[int]:
-    if not dialect.table_exists(conn, "schema_migrations"):
+def applied_versions(conn, d: ModuleType) -> list[int]:
+    if not d.table_exists(conn, "schema_migrations"):
         return []
     return [row["version"] for row in conn.execute("SELECT version FROM schema_migrations ORDER BY version")]
 
 
-def migrate(conn: dialect.Connection, upto: int | None = None) -> list[int]:
+def migrate(conn, d: ModuleType, upto: int | None = None) -> list[int]:
     """Apply the missing migrations in order, in one transaction; return the versions applied now.
 
     Safe when several processes open a new database at once: the write lock is taken before the
     applied versions are read, so each migration runs exactly once.
     """
     target = LATEST_VERSION if upto is None else upto
-    done = applied_versions(conn)
+    done = applied_versions(conn, d)
     if done and max(done) > LATEST_VERSION:
         raise SchemaTooNew(
             f"历史数据库的结构版本 {max(done)} 比本程序支持的 {LATEST_VERSION} 新 - 请升级 hotline-trainer"
@@ -193,16 +227,18 @@ def migrate(conn: dialect.Connection, upto: int | None = None) -> list[int]:
     if done and max(done) >= target and len(done) >= target:
         return []
     applied_now = []
-    with dialect.write_transaction(conn):
+    with d.write_transaction(conn):
         conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations "
-            "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            d.ddl(
+                "CREATE TABLE IF NOT EXISTS schema_migrations "
+                "(version INTEGER NOT NULL PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
         )
-        done_set = set(applied_versions(conn))
+        done_set = set(applied_versions(conn, d))
         for migration in MIGRATIONS:
             if migration.version > target or migration.version in done_set:
                 continue
-            for statement in migration.statements:
+            for statement in migration.for_backend(d):
                 conn.execute(statement)
             conn.execute(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",

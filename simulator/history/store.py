@@ -1,31 +1,41 @@
 """The score-history store: ``HistoryStore`` opens the database and writes calls, turns and reviews.
 
-SQLite by default (one file in the user's data folder). The rest of the code calls the methods of
-``HistoryStore`` and receives plain dataclasses, never a cursor. Its reads are in ``queries.py``;
-the schema and migrations in ``schema.py``, the summary tables in ``summaries.py``, the row types
-in ``rows.py`` and the SQLite-only parts in ``dialect.py``. No other module holds SQL.
+SQLite by default (one file in the user's data folder), or a training centre's PostgreSQL server (``--db
+postgresql://…``). The rest of the code calls the methods of ``HistoryStore`` and receives plain dataclasses,
+never a cursor. Its reads are in ``queries.py``; the schema and migrations in ``schema.py``, the summary tables in
+``summaries.py``, the row types in ``rows.py``, where a store lives in ``dialect.py`` and what differs between the
+backends in their adapters (``sqlite_dialect.py``, ``postgres_dialect.py``). No other module holds SQL.
 
-Concurrency: WAL mode, ``busy_timeout`` and ``BEGIN IMMEDIATE`` on every write, so two practice
-sessions writing one file wait for each other instead of failing or losing a turn.
+Concurrency: every write is one transaction holding the backend's write lock (SQLite: ``BEGIN IMMEDIATE`` with
+a busy timeout; PostgreSQL: an advisory lock), so practice sessions writing one store wait for each other
+instead of failing or losing a turn.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from core.errors import NotFound, TrainerError
-from core.paths import default_data_root
 from simulator.history import dialect, summaries
+from simulator.history.dialect import DB_ENV, Location, locate
 from simulator.history.queries import HistoryQueries
-from simulator.history.rows import CALL_COLUMNS, TURN_COLUMNS, TURN_KEY, Review, call_values, turn_values, utc_iso
+from simulator.history.rows import (
+    CALL_COLUMNS,
+    TURN_COLUMNS,
+    TURN_KEY,
+    Review,
+    call_values,
+    turn_values,
+    utc_iso,
+    without_nul,
+)
 from simulator.history.schema import applied_versions, migrate
 from simulator.record import ABANDONED, COMPLETE, IN_PROGRESS, INCOMPLETE, CallRecord, TurnRecord, new_call_id
 
-DB_ENV = "HOTLINE_TRAINER_DB"
+__all__ = ["DB_ENV", "HistoryStore", "Location", "default_db_path", "open_store"]
 
 _INSERT_CALL = dialect.insert("calls", CALL_COLUMNS)
 _INSERT_CALL_IF_NEW = dialect.insert_or_ignore("calls", CALL_COLUMNS)
@@ -40,24 +50,18 @@ _END_CALL = (
 
 # A call still in progress this long after its time limit was left by a process that died (kill -9, power cut).
 ABANDON_AFTER_S = 3600
-_ABANDONED_CALLS = (
-    f"SELECT call_id FROM calls WHERE status = '{IN_PROGRESS}' "
-    f"AND {dialect.older_than('started_at', f'time_limit_s + {ABANDON_AFTER_S}')}"
-)
 _MARK_ABANDONED = f"UPDATE calls SET status = '{INCOMPLETE}', end_reason = '{ABANDONED}' WHERE call_id = ?"
 
 
-def default_db_path() -> Path:
-    """``$HOTLINE_TRAINER_DB``, else ``$XDG_DATA_HOME/hotline-trainer/history.db`` (``~/.local/share`` by default)."""
-    if os.environ.get(DB_ENV):
-        return Path(os.environ[DB_ENV]).expanduser()
-    return default_data_root() / "history.db"
+def default_db_path() -> Location:
+    """``$HOTLINE_TRAINER_DB`` (or ``$HOTLINE_DB``), else ``$XDG_DATA_HOME/hotline-trainer/history.db``."""
+    return locate(None)
 
 
-def open_store(path: str | Path | None = None, *, create: bool = True) -> HistoryStore:
-    """The store at ``path`` (``--db``), else at ``default_db_path()``; ``create=False`` for commands that only
-    read or review: a mistyped path is an error, not a new empty database."""
-    return HistoryStore(path, create=create)
+def open_store(db: str | Path | None = None, *, create: bool = True) -> HistoryStore:
+    """The store ``--db`` names (a SQLite path or a PostgreSQL URL), else ``default_db_path()``; ``create=False`` for
+    commands that only read or review: a mistyped path is an error, not a new empty database."""
+    return HistoryStore(db, create=create)
 
 
 def _final_status(call: CallRecord) -> str:
@@ -83,34 +87,45 @@ class HistoryStore(HistoryQueries):
     the same index updates the turn, e.g. after the mentor's comment) and ``call_ended`` once.
     """
 
-    def __init__(self, path: str | Path | None = None, *, create: bool = True):
-        self.path = Path(path) if path is not None else default_db_path()
-        self._conn = dialect.connect(self.path, create=create)
+    def __init__(self, db: str | Path | Location | None = None, *, create: bool = True, migrate_schema: bool = True):
+        self.location = db if isinstance(db, Location) else locate(db)
+        self.path = self.location.path  # the SQLite file; None on a server
+        self._d = dialect.backend(self.location)
+        self._conn = self._d.connect(self.location, create=create)
         self._lock = threading.Lock()  # one connection; a session may score on a worker thread
         try:
-            migrate(self._conn)
-            self._conn.execute(summaries.CREATE_REFRESH_IDS)
+            if migrate_schema:
+                migrate(self._conn, self._d)
+            self._conn.execute(self._d.ddl(summaries.CREATE_REFRESH_IDS))
             self._close_abandoned_calls()
-        except dialect.DatabaseError as exc:
+        except self._d.DatabaseError as exc:
             self._conn.close()
             raise self._error(exc) from exc
+        except BaseException:
+            self._conn.close()
+            raise
 
     def _close_abandoned_calls(self) -> None:
         """Calls a killed process left in progress, long past their time limit, become incomplete (abandoned).
         Only a store with such calls is written to; a read-only file is read as it is."""
-        if not self._conn.execute(_ABANDONED_CALLS).fetchone():
+        abandoned = (
+            f"SELECT call_id FROM calls WHERE status = '{IN_PROGRESS}' "
+            f"AND {self._d.older_than('started_at', f'time_limit_s + {ABANDON_AFTER_S}')}"
+        )
+        if not self._conn.execute(abandoned).fetchone():
             return
         try:
-            with dialect.write_transaction(self._conn) as conn:
-                ids = [r["call_id"] for r in conn.execute(_ABANDONED_CALLS)]
+            with self._d.write_transaction(self._conn) as conn:
+                ids = [r["call_id"] for r in conn.execute(abandoned)]
                 conn.executemany(_MARK_ABANDONED, [(i,) for i in ids])
-                summaries.refresh(conn, ids)
-        except dialect.DatabaseError as exc:
+                summaries.refresh(conn, self._d, ids)
+        except self._d.DatabaseError as exc:
             if "readonly" not in str(exc):
                 raise
 
     def _error(self, exc: Exception) -> TrainerError:
-        return TrainerError(f"成绩数据库 {self.path} 无法使用: {dialect.describe(exc)} - 用 --db 指定另一个文件")
+        fix = "用 --db 指定另一个文件" if self.path else "检查服务器, 或用 --db 指定另一个库"
+        return TrainerError(f"成绩数据库 {self.location} 无法使用: {self._d.describe(exc)} - {fix}")
 
     def close(self) -> None:
         self._conn.close()
@@ -122,28 +137,36 @@ class HistoryStore(HistoryQueries):
         self.close()
 
     @contextmanager
-    def _write(self) -> Iterator[dialect.Connection]:
+    def _write(self) -> Iterator:
         try:
-            with self._lock, dialect.write_transaction(self._conn) as conn:
+            with self._lock, self._d.write_transaction(self._conn) as conn:
                 yield conn
-        except dialect.DatabaseError as exc:  # damaged, read-only, disk full: one line, never a traceback
+        except self._d.DatabaseError as exc:  # damaged, read-only, disk full: one line, never a traceback
             raise self._error(exc) from exc
 
-    def _read(self, sql: str, params: tuple | list | dict = ()) -> list[dialect.Row]:
+    def _read(self, sql: str, params: tuple | list | dict = ()) -> list:
         try:
             with self._lock:
                 return self._conn.execute(sql, params).fetchall()
-        except dialect.DatabaseError as exc:
+        except self._d.DatabaseError as exc:
             raise self._error(exc) from exc
 
     def checkpoint(self) -> None:
-        """Copy the write-ahead log into the database without waiting for readers."""
+        """SQLite: copy the write-ahead log into the database without waiting for readers."""
         with self._lock:
-            dialect.checkpoint(self._conn)
+            self._d.checkpoint(self._conn)
 
     def schema_versions(self) -> list[int]:
         with self._lock:
-            return applied_versions(self._conn)
+            return applied_versions(self._conn, self._d)
+
+    def migrate(self) -> list[int]:
+        """Apply the migrations this store lacks; the versions applied now."""
+        try:
+            with self._lock:
+                return migrate(self._conn, self._d)
+        except self._d.DatabaseError as exc:
+            raise self._error(exc) from exc
 
     # ---- CallSink ----------------------------------------------------------------------------
 
@@ -169,7 +192,7 @@ class HistoryStore(HistoryQueries):
                 "WHERE call_id = ?",
                 (call.call_id, float(call.call_s or 0.0), call.call_id),
             )
-            summaries.refresh(conn, [call.call_id])
+            summaries.refresh(conn, self._d, [call.call_id])
 
     def call_ended(self, call: CallRecord) -> None:
         status = _final_status(call)
@@ -181,11 +204,11 @@ class HistoryStore(HistoryQueries):
             # Turns may have changed after they were scored (a mentor's comment, a retry): store them all.
             conn.executemany(_UPSERT_TURN, [turn_values(call.call_id, t) for t in call.turns])
             conn.execute(_END_CALL, call_values(call, status, score, passed))
-            summaries.refresh(conn, [call.call_id])
+            summaries.refresh(conn, self._d, [call.call_id])
             self._refresh_reviewed_score(conn, call.call_id)
         self.checkpoint()
 
-    def _ensure_call(self, conn: dialect.Connection, call: CallRecord) -> None:
+    def _ensure_call(self, conn, call: CallRecord) -> None:
         """A session that skipped ``call_started`` (or whose first write failed) still loses nothing."""
         if not call.call_id:
             call.call_id = new_call_id()
@@ -209,14 +232,14 @@ class HistoryStore(HistoryQueries):
                 turn_rows.extend(turn_values(call.call_id, t) for t in call.turns)
             conn.executemany(_INSERT_CALL, call_rows)
             conn.executemany(_UPSERT_TURN, turn_rows)
-            summaries.refresh(conn, [c.call_id for c in calls])
+            summaries.refresh(conn, self._d, [c.call_id for c in calls])
         self.checkpoint()
         return len(calls)
 
     def rebuild_summaries(self) -> None:
         """Recompute every summary table from the turns (after a manual edit of the database)."""
         with self._write() as conn:
-            summaries.rebuild(conn)
+            summaries.rebuild(conn, self._d)
         self.checkpoint()
 
     # ---- reviews ---------------------------------------------------------------------------------
@@ -240,9 +263,17 @@ class HistoryStore(HistoryQueries):
                 raise TrainerError(f"第 {turn_index + 1} 轮没有评分(系统请学员重说) - 只能给已评分的轮次改分")
             review_id = conn.execute(
                 "INSERT INTO reviews (call_id, turn_idx, kind, mentor, original_score, new_score, reason, created_at) "
-                "VALUES (?, ?, 'override', ?, ?, ?, ?, ?)",
-                (call_id, turn_index, mentor or "", original, float(score), reason.strip(), utc_iso()),
-            ).lastrowid
+                "VALUES (?, ?, 'override', ?, ?, ?, ?, ?) RETURNING id",
+                (
+                    call_id,
+                    turn_index,
+                    without_nul(mentor or ""),
+                    original,
+                    float(score),
+                    without_nul(reason.strip()),
+                    utc_iso(),
+                ),
+            ).fetchone()["id"]
             conn.execute(
                 "UPDATE turns SET override_score = ? WHERE call_id = ? AND idx = ?", (float(score), call_id, turn_index)
             )
@@ -259,20 +290,20 @@ class HistoryStore(HistoryQueries):
                     raise NotFound(f"通话 {call_id} 没有第 {turn_index + 1} 轮 - 用 history show 查看轮次")
             review_id = conn.execute(
                 "INSERT INTO reviews (call_id, turn_idx, kind, mentor, text, created_at) "
-                "VALUES (?, ?, 'comment', ?, ?, ?)",
-                (call_id, turn_index, mentor or "", text.strip(), utc_iso()),
-            ).lastrowid
+                "VALUES (?, ?, 'comment', ?, ?, ?) RETURNING id",
+                (call_id, turn_index, without_nul(mentor or ""), without_nul(text.strip()), utc_iso()),
+            ).fetchone()["id"]
         return self._review(review_id)
 
-    def _refresh_reviewed_score(self, conn: dialect.Connection, call_id: str) -> None:
+    def _refresh_reviewed_score(self, conn, call_id: str) -> None:
         """The call score with overrides: the scorer's call score moved by the mean change of its counted turns.
 
         The scorer's call score is kept as it was; this is shown beside it.
         """
         turns = conn.execute(
             "SELECT COUNT(*) AS counted, SUM(COALESCE(override_score, score) - score) AS delta, "
-            "SUM(override_score IS NOT NULL) AS overrides "
-            "FROM turns WHERE call_id = ? AND counted AND score IS NOT NULL",
+            "COUNT(override_score) AS overrides "
+            "FROM turns WHERE call_id = ? AND counted = 1 AND score IS NOT NULL",
             (call_id,),
         ).fetchone()
         reviewed = None

@@ -4,12 +4,14 @@ Per-call tables (``call_category``, ``call_forbidden``, ``call_substance``) are 
 calls listed in the temporary table ``refresh_ids``; the per-trainee running totals (``trainee_*``) are moved by the
 difference. The same statements serve one turn (the practice path, inside its transaction) and a million (an
 import, a migration's backfill), so ``progress`` and ``team`` never scan the turns. SQLite's JSON functions
-(``json_each``, ``json_extract``) read the turns' lists and analysis; a PostgreSQL backend rewrites these statements.
+(``json_each``) or PostgreSQL's (``jsonb_array_elements``) read the turns' lists and analysis, through the adapter.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
+from types import ModuleType
 
 from simulator.history import dialect
 
@@ -33,20 +35,21 @@ _DELETE_CALL_CATEGORY = "DELETE FROM call_category WHERE call_id IN (SELECT call
 _DELETE_CALL_FORBIDDEN = "DELETE FROM call_forbidden WHERE call_id IN (SELECT call_id FROM refresh_ids)"
 # Only counted, judged turns: an attempt superseded by a retry, or a reply the scorer asked to
 # repeat, does not count against the trainee.
+# The three statements below read the turns' JSON through the backend's functions ({each}, {element}, {field}
+# of the adapter); ``statements`` fills them in.
 _INSERT_CALL_CATEGORY = """
 INSERT INTO call_category (call_id, category, expected, missed)
-SELECT t.call_id, e.value, COUNT(*),
-       SUM(EXISTS (SELECT 1 FROM json_each(t.missed) AS m WHERE m.value = e.value))
-  FROM turns t, json_each(t.expected) AS e
- WHERE t.call_id IN (SELECT call_id FROM refresh_ids) AND t.counted AND t.score IS NOT NULL
- GROUP BY t.call_id, e.value"""
+SELECT t.call_id, {e}, COUNT(*),
+       SUM(CASE WHEN EXISTS (SELECT 1 FROM {each_missed} WHERE {m} = {e}) THEN 1 ELSE 0 END)
+  FROM turns t CROSS JOIN {each_expected}
+ WHERE t.call_id IN (SELECT call_id FROM refresh_ids) AND t.counted = 1 AND t.score IS NOT NULL
+ GROUP BY t.call_id, {e}"""
 _INSERT_CALL_FORBIDDEN = """
 INSERT INTO call_forbidden (call_id, phrase_id, phrase, suggest, severity, uses)
-SELECT t.call_id, COALESCE(json_extract(f.value, '$.id'), json_extract(f.value, '$.phrase')),
-       MAX(COALESCE(json_extract(f.value, '$.phrase'), '')), MAX(COALESCE(json_extract(f.value, '$.suggest'), '')),
-       MAX(COALESCE(json_extract(f.value, '$.severity'), '')), COUNT(*)
-  FROM turns t, json_each(t.forbidden) AS f
- WHERE t.call_id IN (SELECT call_id FROM refresh_ids) AND t.counted
+SELECT t.call_id, COALESCE({f_id}, {f_phrase}),
+       MAX(COALESCE({f_phrase}, '')), MAX(COALESCE({f_suggest}, '')), MAX(COALESCE({f_severity}, '')), COUNT(*)
+  FROM turns t CROSS JOIN {each_forbidden}
+ WHERE t.call_id IN (SELECT call_id FROM refresh_ids) AND t.counted = 1
  GROUP BY t.call_id, 2"""
 _ADD_TRAINEE_CATEGORY = """
 INSERT INTO trainee_category (trainee, category, expected, missed)
@@ -55,7 +58,7 @@ SELECT c.trainee, cc.category, SUM(cc.expected), SUM(cc.missed)
  WHERE cc.call_id IN (SELECT call_id FROM refresh_ids)
  GROUP BY c.trainee, cc.category
 ON CONFLICT (trainee, category) DO UPDATE
-   SET expected = expected + excluded.expected, missed = missed + excluded.missed"""
+   SET expected = trainee_category.expected + excluded.expected, missed = trainee_category.missed + excluded.missed"""
 _ADD_TRAINEE_FORBIDDEN = """
 INSERT INTO trainee_forbidden (trainee, phrase_id, phrase, suggest, severity, uses)
 SELECT c.trainee, cf.phrase_id, MAX(cf.phrase), MAX(cf.suggest), MAX(cf.severity), SUM(cf.uses)
@@ -63,9 +66,8 @@ SELECT c.trainee, cf.phrase_id, MAX(cf.phrase), MAX(cf.suggest), MAX(cf.severity
  WHERE cf.call_id IN (SELECT call_id FROM refresh_ids)
  GROUP BY c.trainee, cf.phrase_id
 ON CONFLICT (trainee, phrase_id) DO UPDATE
-   SET uses = uses + excluded.uses, phrase = excluded.phrase, suggest = excluded.suggest,
+   SET uses = trainee_forbidden.uses + excluded.uses, phrase = excluded.phrase, suggest = excluded.suggest,
        severity = excluded.severity"""
-# Migration 3 backfills with these, and only these: what it does must never change (a test holds its SQL).
 REFRESH_CATEGORIES_AND_FORBIDDEN = (
     _SUBTRACT_TRAINEE_CATEGORY,
     _SUBTRACT_TRAINEE_FORBIDDEN,
@@ -93,19 +95,18 @@ _DELETE_CALL_SUBSTANCE = "DELETE FROM call_substance WHERE call_id IN (SELECT ca
 _INSERT_CALL_SUBSTANCE = """
 INSERT INTO call_substance (call_id, kind, scenario_id, item_id, uses)
 SELECT call_id, kind, scenario_id, item_id, COUNT(*) FROM (
-    SELECT t.call_id, 'missed' AS kind, c.scenario_id, p.value AS item_id
-      FROM turns t JOIN calls c ON c.call_id = t.call_id, json_each(t.points_missed) AS p
-     WHERE t.call_id IN (SELECT call_id FROM refresh_ids) AND t.counted AND t.score IS NOT NULL
-       AND NOT EXISTS (SELECT 1 FROM json_each(t.analysis, '$.contradictions') AS x
-                        WHERE json_extract(x.value, '$.point') = p.value)
+    SELECT t.call_id, 'missed' AS kind, c.scenario_id, {p} AS item_id
+      FROM turns t JOIN calls c ON c.call_id = t.call_id CROSS JOIN {each_points_missed}
+     WHERE t.call_id IN (SELECT call_id FROM refresh_ids) AND t.counted = 1 AND t.score IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM {each_contradictions} WHERE {x_point} = {p})
     UNION ALL
-    SELECT t.call_id, 'contradiction', c.scenario_id, json_extract(x.value, '$.point')
-      FROM turns t JOIN calls c ON c.call_id = t.call_id, json_each(t.analysis, '$.contradictions') AS x
-     WHERE t.call_id IN (SELECT call_id FROM refresh_ids) AND t.counted AND t.score IS NOT NULL
+    SELECT t.call_id, 'contradiction', c.scenario_id, {x_point}
+      FROM turns t JOIN calls c ON c.call_id = t.call_id CROSS JOIN {each_contradictions}
+     WHERE t.call_id IN (SELECT call_id FROM refresh_ids) AND t.counted = 1 AND t.score IS NOT NULL
     UNION ALL
-    SELECT t.call_id, 'must_not', c.scenario_id, json_extract(m.value, '$.id')
-      FROM turns t JOIN calls c ON c.call_id = t.call_id, json_each(t.analysis, '$.must_not') AS m
-     WHERE t.call_id IN (SELECT call_id FROM refresh_ids) AND t.counted AND t.score IS NOT NULL)
+    SELECT t.call_id, 'must_not', c.scenario_id, {m_id}
+      FROM turns t JOIN calls c ON c.call_id = t.call_id CROSS JOIN {each_must_not}
+     WHERE t.call_id IN (SELECT call_id FROM refresh_ids) AND t.counted = 1 AND t.score IS NOT NULL) AS found
  GROUP BY call_id, kind, scenario_id, item_id"""
 _ADD_TRAINEE_SUBSTANCE = """
 INSERT INTO trainee_substance (trainee, kind, scenario_id, item_id, uses)
@@ -113,7 +114,7 @@ SELECT c.trainee, cs.kind, cs.scenario_id, cs.item_id, SUM(cs.uses)
   FROM call_substance cs JOIN calls c ON c.call_id = cs.call_id
  WHERE cs.call_id IN (SELECT call_id FROM refresh_ids)
  GROUP BY c.trainee, cs.kind, cs.scenario_id, cs.item_id
-ON CONFLICT (trainee, kind, scenario_id, item_id) DO UPDATE SET uses = uses + excluded.uses"""
+ON CONFLICT (trainee, kind, scenario_id, item_id) DO UPDATE SET uses = trainee_substance.uses + excluded.uses"""
 REFRESH_SUBSTANCE = (
     _SUBTRACT_TRAINEE_SUBSTANCE,
     _DELETE_CALL_SUBSTANCE,
@@ -125,32 +126,53 @@ SUMMARY_TABLES = (
     "call_category", "call_forbidden", "trainee_category", "trainee_forbidden", "call_substance", "trainee_substance",
 )  # fmt: skip
 
+# refresh_ids: the calls whose summaries a transaction recomputes (one per connection, emptied after use).
 CREATE_REFRESH_IDS = "CREATE TEMP TABLE IF NOT EXISTS refresh_ids (call_id TEXT PRIMARY KEY)"
 _LIST_FOR_REFRESH = dialect.insert_or_ignore("refresh_ids", ("call_id",))
 
 
-def backfill(statements: tuple[str, ...]) -> tuple[str, ...]:
-    """``statements`` run over every call already saved (a migration that adds summaries)."""
+@cache
+def statements(d: ModuleType, group: tuple[str, ...] = REFRESH_SUMMARIES) -> tuple[str, ...]:
+    """The statements of ``group`` in the SQL of the backend adapter ``d``."""
+    json_sql = {
+        "e": d.element("e.value"),
+        "m": d.element("m.value"),
+        "p": d.element("p.value"),
+        "each_expected": d.each("t.expected", "e"),
+        "each_missed": d.each("t.missed", "m"),
+        "each_forbidden": d.each("t.forbidden", "f"),
+        "each_points_missed": d.each("t.points_missed", "p"),
+        "each_contradictions": d.each("t.analysis", "x", "contradictions"),
+        "each_must_not": d.each("t.analysis", "m", "must_not"),
+        "x_point": d.field("x.value", "point"),
+        "m_id": d.field("m.value", "id"),
+        **{f"f_{key}": d.field("f.value", key) for key in ("id", "phrase", "suggest", "severity")},
+    }
+    return tuple(statement.format(**json_sql) if "{" in statement else statement for statement in group)
+
+
+def backfill(d: ModuleType, group: tuple[str, ...]) -> tuple[str, ...]:
+    """``group`` run over every call already saved (a migration that adds summaries)."""
     return (
-        CREATE_REFRESH_IDS,
+        d.ddl(CREATE_REFRESH_IDS),
         "DELETE FROM refresh_ids",
         "INSERT INTO refresh_ids SELECT call_id FROM calls",
-        *statements,
+        *statements(d, group),
         "DELETE FROM refresh_ids",
     )
 
 
-def refresh(conn: dialect.Connection, call_ids: Iterable[str]) -> None:
+def refresh(conn, d: ModuleType, call_ids: Iterable[str]) -> None:
     """Recompute the summaries of these calls, inside the caller's transaction."""
     conn.execute("DELETE FROM refresh_ids")
     conn.executemany(_LIST_FOR_REFRESH, [{"call_id": c} for c in call_ids])
-    for statement in REFRESH_SUMMARIES:
+    for statement in statements(d):
         conn.execute(statement)
     conn.execute("DELETE FROM refresh_ids")
 
 
-def rebuild(conn: dialect.Connection) -> None:
+def rebuild(conn, d: ModuleType) -> None:
     """Recompute every summary from the turns (after a manual edit of the database)."""
     for table in SUMMARY_TABLES:
         conn.execute(f"DELETE FROM {table}")
-    refresh(conn, [row["call_id"] for row in conn.execute("SELECT call_id FROM calls")])
+    refresh(conn, d, [row["call_id"] for row in conn.execute("SELECT call_id FROM calls")])
