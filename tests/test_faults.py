@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 from conftest import ROOT, run_cli
 
 BOMB = "\n".join(
@@ -67,8 +68,8 @@ def test_the_report_never_overwrites_the_database_or_a_foreign_file(tmp_path):
     assert not list(tmp_path.glob("*.tmp"))
 
 
-def test_csv_cells_that_a_spreadsheet_would_run_are_neutralized(tmp_path):
-    db = tmp_path / "h.db"
+def test_csv_cells_that_a_spreadsheet_would_run_are_neutralized(db_url):
+    db = db_url
     replies = ROOT / "scenarios" / "replies" / "wrong-courtroom.txt"
     name = '=HYPERLINK("http://x.example","点我")'
     result = run_cli("practice", "wrong-courtroom", "--replies", str(replies), "--no-audio", "--db", str(db),
@@ -92,29 +93,28 @@ def test_a_lone_surrogate_in_a_batch_is_printed_not_a_traceback(tmp_path):
     assert json.loads(result.stdout.decode("utf-8").splitlines()[0])["id"] == 1
 
 
-def test_sigterm_and_sighup_save_the_call_as_incomplete(tmp_path):
-    for signum in (signal.SIGTERM, signal.SIGHUP):
-        db = tmp_path / f"{signum.name}.db"
-        env = {**os.environ, "HOTLINE_TRAINER_DB": str(db)}
-        process = subprocess.Popen(
-            [sys.executable, "run_training.py", "practice", "wrong-courtroom", "--no-audio", "--trainee", "小周"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, env=env,
-        )  # fmt: skip
-        process.stdin.write("您好，请讲。请您报一下案号和法官的姓名。\n".encode())
-        process.stdin.flush()
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not _turns_saved(db):
-            time.sleep(0.2)
-        process.send_signal(signum)
-        process.communicate(timeout=60)
-        assert process.returncode == 130
-        calls = json.loads(run_cli("history", "--db", str(db), "--json").stdout)
-        assert [(c["status"], c["end_reason"], c["turn_count"]) for c in calls] == [("incomplete", "interrupted", 1)]
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=lambda s: s.name)
+def test_sigterm_and_sighup_save_the_call_as_incomplete(db_url, signum):
+    # the store named by the environment, as a seat is set up
+    db = db_url
+    env = {**os.environ, "HOTLINE_TRAINER_DB": str(db)}
+    process = subprocess.Popen(
+        [sys.executable, "run_training.py", "practice", "wrong-courtroom", "--no-audio", "--trainee", "小周"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, env=env,
+    )  # fmt: skip
+    process.stdin.write("您好，请讲。请您报一下案号和法官的姓名。\n".encode())
+    process.stdin.flush()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not _turns_saved(db):
+        time.sleep(0.2)
+    process.send_signal(signum)
+    process.communicate(timeout=60)
+    assert process.returncode == 130
+    calls = json.loads(run_cli("history", "--db", str(db), "--json").stdout)
+    assert [(c["status"], c["end_reason"], c["turn_count"]) for c in calls] == [("incomplete", "interrupted", 1)]
 
 
 def _turns_saved(db) -> bool:
-    if not db.exists():
-        return False
     result = run_cli("history", "--db", str(db), "--json")
     return result.returncode == 0 and any(c["turn_count"] for c in json.loads(result.stdout or "[]"))
 
@@ -135,8 +135,8 @@ def test_rich_markup_in_scenario_text_and_names_is_shown_literally(tmp_path):
     assert shown.returncode == 0 and "喂[/]，您好[bold" in shown.stdout
 
 
-def test_control_characters_in_names_never_reach_the_terminal(tmp_path):
-    db = tmp_path / "h.db"
+def test_control_characters_in_names_never_reach_the_terminal(db_url):
+    db = db_url
     name = "\x1b]0;pwned\x07\x1b[2J小王"
     replies = ROOT / "scenarios" / "replies" / "wrong-courtroom.txt"
     result = run_cli("practice", "wrong-courtroom", "--replies", str(replies), "--no-audio", "--db", str(db),
@@ -264,13 +264,13 @@ def test_a_write_that_fails_mid_call_keeps_the_call_going_and_saves_it_to_a_reco
     assert saved["scorecard"]["score"] == session.scorecard.score
 
 
-def test_a_call_left_in_progress_by_a_killed_process_is_closed_when_the_store_next_opens(tmp_path):
+def test_a_call_left_in_progress_by_a_killed_process_is_closed_when_the_store_next_opens(db_url):
     from datetime import UTC, datetime, timedelta
 
     from simulator.history.store import HistoryStore
     from simulator.record import CallRecord, TurnRecord
 
-    db = tmp_path / "h.db"
+    db = db_url
     long_ago = (datetime.now(UTC) - timedelta(hours=3)).isoformat(timespec="seconds")
     just_now = datetime.now(UTC).isoformat(timespec="seconds")
     with HistoryStore(db) as store:
@@ -284,8 +284,8 @@ def test_a_call_left_in_progress_by_a_killed_process_is_closed_when_the_store_ne
     assert calls["live00000002"]["status"] == "in_progress"  # a call still within its time is left alone
 
 
-def test_anonymize_replaces_every_form_of_a_name_it_knows(tmp_path):
-    db = tmp_path / "h.db"
+def test_anonymize_replaces_every_form_of_a_name_it_knows(tmp_path, db_url):
+    db = db_url
     replies = ROOT / "scenarios" / "replies" / "wrong-courtroom.txt"
     result = run_cli("practice", "wrong-courtroom", "--replies", str(replies), "--no-audio", "--db", str(db),
                      "--trainee", "王小明", "--mentor", "陈静")  # fmt: skip
@@ -300,3 +300,57 @@ def test_anonymize_replaces_every_form_of_a_name_it_knows(tmp_path):
         for form in ("王小明", "小明", "Wang Xiaoming", "wangxiaoming", "陈静", "陈老师"):
             assert form not in text, form
     assert "Beijing" in shown  # pinyin is replaced as a whole word only
+
+
+# ---- a centre's PostgreSQL server that is not there, not ours, or empty ---------------------------------
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_an_unreachable_server_is_one_line_without_the_password():
+    url = f"postgresql://seat:s3cret@127.0.0.1:{_free_port()}/hotline"
+    for argv in (["history"], ["team"], ["db", "migrate"]):
+        result = run_cli(*argv, "--db", url)
+        assert result.returncode == 1, argv
+        assert "连不上服务器" in result.stderr and "Traceback" not in result.stderr, result.stderr
+        assert "s3cret" not in result.stderr and "seat:***@" in result.stderr
+
+
+def test_a_missing_database_on_the_server_says_to_create_it(postgres_server):
+    from urllib.parse import urlsplit
+
+    url = urlsplit(postgres_server)._replace(path="/no_such_centre").geturl()
+    result = run_cli("db", "migrate", "--db", url)
+    assert result.returncode == 1 and "服务器上没有这个库" in result.stderr and "createdb" in result.stderr
+
+
+def test_a_server_database_of_another_program_is_refused_untouched(postgres_server):
+    import psycopg
+    from conftest import new_postgres_database
+
+    url = new_postgres_database(postgres_server)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE invoices (id int)")
+    for argv in (["history"], ["db", "migrate"]):
+        result = run_cli(*argv, "--db", url)
+        assert result.returncode == 1 and "不是本工具的成绩数据库" in result.stderr, result.stderr
+    with psycopg.connect(url) as conn:
+        tables = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+    assert tables == {"invoices"}
+
+
+def test_reading_an_empty_server_database_says_to_migrate_and_creates_nothing(postgres_server):
+    import psycopg
+    from conftest import new_postgres_database
+
+    url = new_postgres_database(postgres_server)
+    result = run_cli("team", "--db", url)
+    assert result.returncode == 1 and "db migrate" in result.stderr, result.stderr
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetchone() == (0,)

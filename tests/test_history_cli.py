@@ -17,10 +17,9 @@ from simulator.record import INCOMPLETE, INTERRUPTED
 
 
 @pytest.fixture
-def db(tmp_path):
-    """Two trainees; one call each typed and spoken, complete and cut off."""
-    path = tmp_path / "history.db"
-    with HistoryStore(path) as s:
+def db(db_url):
+    """Two trainees; one call each typed and spoken, complete and cut off (on each backend)."""
+    with HistoryStore(db_url) as s:
         play(
             s,
             new_call("王小明", "wrong-courtroom", "2026-10-01T09:00:00Z", call_id="aaaa00000001", mentor="李老师"),
@@ -47,7 +46,7 @@ def db(tmp_path):
         )
         play(s, new_call("李华", "online-filing", "2026-10-02T09:00:00Z", call_id="cccc00000004"),
              [turn(0, score=80)], score=80, passed=True)  # fmt: skip
-    return path
+    return db_url
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:

@@ -20,9 +20,9 @@ RUDE = {"id": "kuai-dian", "phrase": "快点说", "span": [0, 3], "suggest": "�
 
 
 @pytest.fixture
-def store(tmp_path):
+def store(db_url):
     """王小明: 3 complete calls (50, 70, 90) and one cut off; 李华: 2 complete calls (80 passed, 60)."""
-    with HistoryStore(tmp_path / "history.db") as s:
+    with HistoryStore(db_url) as s:
         play(
             s,
             new_call("王小明", "wrong-courtroom", "2026-10-01T09:00:00Z", mentor="李老师"),

@@ -56,11 +56,11 @@ def _scorer():
     return Scorer.default()
 
 
-def test_typed_and_spoken_complete_and_cut_off_calls(tmp_path, scenario):
+def test_typed_and_spoken_complete_and_cut_off_calls(tmp_path, scenario, db_url):
     scripted = ScriptedListener.from_file(REPLIES)
     # a trainee who speaks says the drawn facts themselves (您找的是陆法官), not the replies file's {placeholders}
     spoken_texts = [fill(t, scenario.draw(1)) for t in ScriptedListener.from_file(REPLIES)._replies]
-    with HistoryStore(tmp_path / "history.db") as store:
+    with HistoryStore(db_url) as store:
         typed = run_call(store, scenario, scripted)
         spoken = run_call(store, scenario, RecordedReplies(spoken_texts, tmp_path))
         ran_out = run_call(store, scenario, ScriptedListener(spoken_texts[:1]))

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from core.errors import NotFound, TrainerError
 from simulator.history import dialect, postgres_dialect, sqlite_dialect
-from simulator.history.dialect import Location, locate
+from simulator.history.location import Location, locate
 from simulator.history.queries import AmbiguousId
 from simulator.history.rows import utc_iso
 from simulator.history.schema import LATEST_VERSION, MIGRATIONS, SchemaTooNew, migrate

@@ -17,8 +17,8 @@ def practice(*args, db, stdin=""):
     return run_cli("practice", *args, "--db", str(db), "--no-audio", stdin=stdin)
 
 
-def test_demo_without_a_terminal_plays_the_scripted_trainee(tmp_path):
-    db = tmp_path / "h.db"
+def test_demo_without_a_terminal_plays_the_scripted_trainee(db_url):
+    db = db_url
     result = run_cli("practice", "wrong-courtroom", "--demo", "--db", str(db), "--json", stdin="")
     assert result.returncode == 0, result.stderr
     call = json.loads(result.stdout)
@@ -29,8 +29,8 @@ def test_demo_without_a_terminal_plays_the_scripted_trainee(tmp_path):
     assert shown["status"] == "complete" and len(shown["turns"]) == 4
 
 
-def test_scripted_call_takes_the_expected_branches_and_is_saved(tmp_path):
-    db = tmp_path / "h.db"
+def test_scripted_call_takes_the_expected_branches_and_is_saved(tmp_path, db_url):
+    db = db_url
     replies = tmp_path / "r.txt"
     replies.write_text("你好\n不知道，你自己去查。\n", encoding="utf-8")
     result = practice(

@@ -7,7 +7,6 @@ import csv
 import json
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 
@@ -19,14 +18,15 @@ def add_output_options(parser: argparse.ArgumentParser, *, csv_too: bool = False
 
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:
-    """``--db PATH`` for every command that reads or writes history (read it with ``getattr(args, "db", None)``)."""
+    """``--db PATH|URL`` for every command that reads or writes history (read it with ``getattr(args, "db", None)``).
+    A string, not a Path: a Path would fold ``postgresql://`` into ``postgresql:/``."""
     # SUPPRESS: `history --db X show ID` must not be reset by the subcommand's default.
     parser.add_argument(
         "--db",
-        type=Path,
-        metavar="PATH",
+        metavar="PATH|URL",
         default=argparse.SUPPRESS,
-        help="成绩数据库文件 (默认: $HOTLINE_TRAINER_DB 或 ~/.local/share/hotline-trainer/history.db)",
+        help="成绩数据库: SQLite 文件路径, 或培训中心的 postgresql://用户@主机/库名 "
+        "(默认: $HOTLINE_TRAINER_DB 或 $HOTLINE_DB, 否则 ~/.local/share/hotline-trainer/history.db)",
     )
 
 

@@ -21,7 +21,7 @@ from psycopg.types.numeric import FloatLoader
 from core.errors import TrainerError
 
 if TYPE_CHECKING:
-    from simulator.history.dialect import Location
+    from simulator.history.location import Location
 
 NAME = "postgresql"
 DatabaseError = psycopg.Error

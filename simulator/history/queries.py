@@ -37,7 +37,7 @@ _EFFECTIVE = "COALESCE(reviewed_score, score)"  # the mentor's score when there 
 _COMPLETE = "COUNT(CASE WHEN status = 'complete' THEN 1 END)"
 _PASSED = "COUNT(CASE WHEN status = 'complete' AND passed = 1 THEN 1 END)"
 _CALL_ROW = select_list(CallRow)
-_REVIEW = select_list(Review, stored_as=REVIEW_STORED_AS)
+REVIEW_SELECT = select_list(Review, stored_as=REVIEW_STORED_AS)
 
 
 class AmbiguousId(TrainerError):
@@ -137,17 +137,21 @@ class HistoryQueries:
             params.append(int(limit))
         return from_rows(CallRow, self._read(sql, params))
 
+    def call_ids(self) -> list[str]:
+        """Every call's id, in the order the calls were saved."""
+        return [r["call_id"] for r in self._read("SELECT call_id FROM calls ORDER BY seq")]
+
     def count_calls(self) -> int:
         return self._read("SELECT COUNT(*) AS calls FROM calls")[0]["calls"]
 
     # ---- reviews ---------------------------------------------------------------------------------
 
     def _review(self, review_id: int) -> Review:
-        rows = self._read(f"SELECT {_REVIEW} FROM reviews WHERE id = ?", (review_id,))
+        rows = self._read(f"SELECT {REVIEW_SELECT} FROM reviews WHERE id = ?", (review_id,))
         return from_row(Review, rows[0])
 
     def reviews(self, call_id: str) -> list[Review]:
-        rows = self._read(f"SELECT {_REVIEW} FROM reviews WHERE call_id = ? ORDER BY id", (call_id,))
+        rows = self._read(f"SELECT {REVIEW_SELECT} FROM reviews WHERE call_id = ? ORDER BY id", (call_id,))
         return from_rows(Review, rows)
 
     def recent_reviews(self, trainee: str | None = None, limit: int = 200) -> list[tuple[Review, str, str]]:

@@ -318,7 +318,7 @@ def call_values(call: CallRecord, status: str, score: float | None, passed: bool
         turn_count=len(call.turns),
         work_order_score=((call.scorecard or {}).get("work_order") or {}).get("score"),
     )
-    return values
+    return without_nul(values)
 
 
 def turn_values(call_id: str, turn: TurnRecord) -> dict[str, Any]:
@@ -327,7 +327,7 @@ def turn_values(call_id: str, turn: TurnRecord) -> dict[str, Any]:
         turn.at = utc_iso()
     values = _column_values(turn, _TURN_RECORD)
     values.update(call_id=call_id, response_s=float(turn.response_s or 0.0), comment=turn.comment or "")
-    return values
+    return without_nul(values)
 
 
 def call_record(row: Row, turns: list[TurnRecord]) -> CallRecord:

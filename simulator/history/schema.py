@@ -13,7 +13,7 @@ from types import ModuleType
 
 from core.errors import TrainerError
 from simulator.history import summaries
-from simulator.history.dialect import POSTGRESQL
+from simulator.history.location import POSTGRESQL
 from simulator.history.rows import utc_iso
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from core.errors import TrainerError
 
 if TYPE_CHECKING:
-    from simulator.history.dialect import Location
+    from simulator.history.location import Location
 
 NAME = "sqlite"
 Connection = sqlite3.Connection

@@ -13,21 +13,25 @@ instead of failing or losing a turn.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from core.errors import NotFound, TrainerError
 from simulator.history import dialect, summaries
-from simulator.history.dialect import DB_ENV, Location, locate
-from simulator.history.queries import HistoryQueries
+from simulator.history.location import DB_ENV, Location, locate
+from simulator.history.queries import REVIEW_SELECT, HistoryQueries
 from simulator.history.rows import (
     CALL_COLUMNS,
     TURN_COLUMNS,
     TURN_KEY,
     Review,
     call_values,
+    from_rows,
     turn_values,
     utc_iso,
     without_nul,
@@ -48,6 +52,50 @@ _END_CALL = (
 )
 
 
+_UPSERT_CALL = dialect.upsert("calls", CALL_COLUMNS, key=("call_id",))
+_INSERT_REVIEW = dialect.insert(
+    "reviews", ("call_id", "turn_idx", "kind", "mentor", "original_score", "new_score", "reason", "text", "created_at")
+)
+# Each turn's cached override: the latest override of it, by time.
+_LATEST_OVERRIDES = (
+    "UPDATE turns SET override_score = (SELECT r.new_score FROM reviews r WHERE r.call_id = turns.call_id "
+    "AND r.turn_idx = turns.idx AND r.kind = 'override' ORDER BY r.created_at DESC, r.id DESC LIMIT 1) "
+    "WHERE call_id = ?"
+)
+
+
+@dataclass
+class ImportSummary:
+    """What ``merge_from`` did (``db import``)."""
+
+    calls_added: int = 0
+    turns_added: int = 0
+    calls_updated: int = 0  # here already, with fewer turns or still in progress
+    calls_unchanged: int = 0
+    reviews_added: int = 0
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def _holds_more(call: CallRecord, here) -> bool:
+    """The imported call has turns this store lacks, or ended where this store has it still in progress."""
+    return len(call.turns) > here["turn_count"] or (here["status"] == IN_PROGRESS and call.status != IN_PROGRESS)
+
+
+def _review_key(review: Review) -> tuple:
+    return (review.call_id, review.turn_index, review.kind, review.mentor, review.new_score, review.reason,
+            review.text, review.created_at)  # fmt: skip
+
+
+def _review_values(review: Review) -> dict:
+    return {
+        "call_id": review.call_id, "turn_idx": review.turn_index, "kind": review.kind, "mentor": review.mentor,
+        "original_score": review.original_score, "new_score": review.new_score, "reason": review.reason,
+        "text": review.text, "created_at": review.created_at,
+    }  # fmt: skip
+
+
 # A call still in progress this long after its time limit was left by a process that died (kill -9, power cut).
 ABANDON_AFTER_S = 3600
 _MARK_ABANDONED = f"UPDATE calls SET status = '{INCOMPLETE}', end_reason = '{ABANDONED}' WHERE call_id = ?"
@@ -62,6 +110,31 @@ def open_store(db: str | Path | None = None, *, create: bool = True) -> HistoryS
     """The store ``--db`` names (a SQLite path or a PostgreSQL URL), else ``default_db_path()``; ``create=False`` for
     commands that only read or review: a mistyped path is an error, not a new empty database."""
     return HistoryStore(db, create=create)
+
+
+@dataclass
+class SourceCopy:
+    original: Path
+    store: HistoryStore
+
+
+@contextmanager
+def read_only_copy(source: str | Path) -> Iterator[SourceCopy]:
+    """A SQLite history file opened through a temporary copy, so reading it (and migrating an older one) never
+    changes the trainee's file."""
+    location = locate(source)
+    if location.kind != dialect.SQLITE:
+        raise TrainerError(f"db import 读的是一个 SQLite 成绩文件, 不是 {location} - 给出文件路径")
+    original = Path(location.target)
+    if not original.is_file():
+        raise TrainerError(f"没有文件 {original} - 检查路径 (笔记本上默认是 ~/.local/share/hotline-trainer/history.db)")
+    with tempfile.TemporaryDirectory(prefix="hotline-import-") as folder:
+        copy = Path(folder) / "history.db"
+        for suffix in ("", "-wal"):  # committed turns may still be in the write-ahead log
+            if Path(f"{original}{suffix}").is_file():
+                shutil.copyfile(f"{original}{suffix}", f"{copy}{suffix}")
+        with HistoryStore(copy, create=False) as store:
+            yield SourceCopy(original, store)
 
 
 def _final_status(call: CallRecord) -> str:
@@ -87,15 +160,14 @@ class HistoryStore(HistoryQueries):
     the same index updates the turn, e.g. after the mentor's comment) and ``call_ended`` once.
     """
 
-    def __init__(self, db: str | Path | Location | None = None, *, create: bool = True, migrate_schema: bool = True):
+    def __init__(self, db: str | Path | Location | None = None, *, create: bool = True):
         self.location = db if isinstance(db, Location) else locate(db)
         self.path = self.location.path  # the SQLite file; None on a server
         self._d = dialect.backend(self.location)
         self._conn = self._d.connect(self.location, create=create)
         self._lock = threading.Lock()  # one connection; a session may score on a worker thread
         try:
-            if migrate_schema:
-                migrate(self._conn, self._d)
+            self.migrated_now = migrate(self._conn, self._d)  # the versions this opening applied
             self._conn.execute(self._d.ddl(summaries.CREATE_REFRESH_IDS))
             self._close_abandoned_calls()
         except self._d.DatabaseError as exc:
@@ -159,14 +231,6 @@ class HistoryStore(HistoryQueries):
     def schema_versions(self) -> list[int]:
         with self._lock:
             return applied_versions(self._conn, self._d)
-
-    def migrate(self) -> list[int]:
-        """Apply the migrations this store lacks; the versions applied now."""
-        try:
-            with self._lock:
-                return migrate(self._conn, self._d)
-        except self._d.DatabaseError as exc:
-            raise self._error(exc) from exc
 
     # ---- CallSink ----------------------------------------------------------------------------
 
@@ -235,6 +299,61 @@ class HistoryStore(HistoryQueries):
             summaries.refresh(conn, self._d, [c.call_id for c in calls])
         self.checkpoint()
         return len(calls)
+
+    def merge_from(self, source: HistoryStore, *, chunk: int = 500) -> ImportSummary:
+        """Copy every call, turn and review of ``source`` that this store lacks (a laptop's history into the
+        centre's). Idempotent: a call already here is left as it is unless ``source`` holds more of it (more turns,
+        or it ended); a review already here (same call, turn, kind, mentor, time and content) is not added again."""
+        summary = ImportSummary()
+        ids = source.call_ids()
+        for start in range(0, len(ids), chunk):
+            batch = ids[start : start + chunk]
+            calls = [source.get_call(call_id) for call_id in batch]
+            reviews = {call_id: source.reviews(call_id) for call_id in batch}
+            marks = ", ".join("?" * len(batch))
+            with self._write() as conn:
+                have = {
+                    r["call_id"]: r
+                    for r in conn.execute(
+                        f"SELECT call_id, status, turn_count FROM calls WHERE call_id IN ({marks})", batch
+                    )
+                }
+                known = {
+                    _review_key(r)
+                    for r in from_rows(
+                        Review,
+                        conn.execute(
+                            f"SELECT {REVIEW_SELECT} FROM reviews WHERE call_id IN ({marks})", batch
+                        ).fetchall(),
+                    )
+                }
+                touched = []
+                for call in calls:
+                    old = have.get(call.call_id)
+                    if old is None or _holds_more(call, old):
+                        score, passed = _call_score(call)
+                        conn.execute(_UPSERT_CALL, call_values(call, call.status, score, passed))
+                        conn.executemany(_UPSERT_TURN, [turn_values(call.call_id, t) for t in call.turns])
+                        if old is None:
+                            summary.calls_added += 1
+                            summary.turns_added += len(call.turns)
+                        else:
+                            summary.calls_updated += 1
+                            summary.turns_added += max(0, len(call.turns) - old["turn_count"])
+                        touched.append(call.call_id)
+                    else:
+                        summary.calls_unchanged += 1
+                    new_reviews = [r for r in reviews[call.call_id] if _review_key(r) not in known]
+                    conn.executemany(_INSERT_REVIEW, [_review_values(r) for r in new_reviews])
+                    summary.reviews_added += len(new_reviews)
+                    if new_reviews and call.call_id not in touched:
+                        touched.append(call.call_id)
+                for call_id in touched:
+                    conn.execute(_LATEST_OVERRIDES, (call_id,))
+                    self._refresh_reviewed_score(conn, call_id)
+                summaries.refresh(conn, self._d, touched)
+        self.checkpoint()
+        return summary
 
     def rebuild_summaries(self) -> None:
         """Recompute every summary table from the turns (after a manual edit of the database)."""
