@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
-"""Score-history benchmark: fill a database with synthetic calls, then time what users wait for.
+"""Score-history benchmark: fill a store with synthetic calls, then time what users wait for, on SQLite and PostgreSQL.
 
-    .venv/bin/python bench/history.py                 # 100,000 calls x 20 turns (a few minutes to fill)
-    .venv/bin/python bench/history.py --calls 5000    # a quick run
+    .venv/bin/python bench/history.py                          # 100,000 calls x 20 turns on both backends
+    .venv/bin/python bench/history.py --calls 1000000          # a big centre (about an hour to fill both)
+    .venv/bin/python bench/history.py --calls 5000 --backend sqlite    # a quick run
+    .venv/bin/python bench/history.py --pg-url postgresql://...        # a real server (an empty database)
 
-Prints one table: progress and team (target < 0.5 s), the history listing, writing one turn through
-the practice path (target < 5 ms) and the HTML report (target < 3 s). Each is timed once cold
-(first run after the fill, with the database still in the page cache) and then repeated; the
-median, 95th percentile and worst of the repeats are shown. The "whole command" rows start a new
-process as a user would (Python start-up, imports, opening the database, the guide).
+Prints one table per backend and a side-by-side summary: progress and team (target < 0.5 s), the history
+listing, writing one turn through the practice path (target < 5 ms) and the HTML report (target < 3 s). Each is
+timed once cold (first run after the fill, with the database still in the page cache) and then repeated; the
+median, 95th percentile and worst of the repeats are shown. The "whole command" rows start a new process as a
+user would (Python start-up, imports, opening the database, the guide). Without ``--pg-url`` PostgreSQL is a
+throwaway cluster from Debian's package with its default durability (fsync on, synchronous commit).
 """
 
 from __future__ import annotations
@@ -110,20 +113,54 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--turns", type=int, default=20, help="turns per call (default 20)")
     parser.add_argument("--trainees", type=int, default=200, help="trainees (default 200)")
     parser.add_argument("--repeat", type=int, default=5, help="timed repeats after the cold run (default 5)")
-    parser.add_argument("--db", type=Path, help="keep the database here (default: a temporary file, deleted)")
+    parser.add_argument("--backend", choices=("both", "sqlite", "postgresql"), default="both")
+    parser.add_argument("--db", type=Path, help="SQLite: keep the database here (default: a temporary file, deleted)")
+    parser.add_argument("--pg-url", help="PostgreSQL: an empty database on a server (default: a throwaway cluster)")
     parser.add_argument("--seed", type=int, default=12368)
     args = parser.parse_args(argv)
 
+    results: dict[str, list[tuple]] = {}
     workdir = tempfile.TemporaryDirectory(prefix="history-bench-")
-    db = args.db or Path(workdir.name) / "history.db"
-    if db.exists():
-        parser.error(f"{db} exists; give a new path so the fill starts from empty")
+    if args.backend in ("both", "sqlite"):
+        db = args.db or Path(workdir.name) / "history.db"
+        if db.exists():
+            parser.error(f"{db} exists; give a new path so the fill starts from empty")
+        results["sqlite"] = bench(str(db), args, Path(workdir.name))
+    if args.backend in ("both", "postgresql"):
+        if args.pg_url:
+            results["postgresql"] = bench(args.pg_url, args, Path(workdir.name))
+        else:
+            sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+            from throwaway_postgres import throwaway_cluster
+
+            with throwaway_cluster(durable=True) as cluster:
+                results["postgresql"] = bench(cluster.url, args, Path(workdir.name))
+    workdir.cleanup()
+    if len(results) == 2:
+        side_by_side(results, args)
+    return 0 if all(r[-1] != "NO" for rows in results.values() for r in rows) else 1
+
+
+def side_by_side(results: dict[str, list[tuple]], args: argparse.Namespace) -> None:
+    table = Table(title=f"SQLite and PostgreSQL side by side: {args.calls:,} calls x {args.turns} turns (median, p95)")
+    for name in ("operation", "target", "SQLite", "PostgreSQL", "unit", "met"):
+        table.add_column(name, justify="left" if name == "operation" else "right")
+    for lite, pg in zip(results["sqlite"], results["postgresql"], strict=True):
+        met = "yes" if lite[-1] != "NO" and pg[-1] != "NO" else "NO"
+        table.add_row(lite[0], lite[1], f"{lite[3]} / {lite[4]}", f"{pg[3]} / {pg[4]}", lite[6],
+                      met if lite[1] else "")  # fmt: skip
+    Console(width=140).print(table)
+
+
+def bench(db: str, args: argparse.Namespace, workdir: Path) -> list[tuple]:
+    """Fill the store at ``db`` (a SQLite path or a PostgreSQL URL), time every operation, print its table."""
     store = HistoryStore(db)
-    print(f"filling {db} with {args.calls:,} calls x {args.turns} turns, {args.trainees} trainees ...", file=sys.stderr)
+    print(f"filling {store.location} with {args.calls:,} calls x {args.turns} turns, {args.trainees} trainees ...",
+          file=sys.stderr)  # fmt: skip
     ranked, fill_s = fill(store, args.calls, args.turns, args.trainees, args.seed)
     heaviest, median_trainee = ranked[0], ranked[len(ranked) // 2]
     counts = {t: store.status_counts(t) for t in (heaviest, median_trainee)}
-    size_mb = sum(p.stat().st_size for p in db.parent.glob(db.name + "*")) / 1e6
+    size_mb = store.size_bytes() / 1e6
     sink = io.StringIO()
 
     def progress_of(name: str):
@@ -135,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     def team_run():
         render_team(reports.team(store, "pass_rate"), Console(file=sink, width=120), "pass_rate")
 
-    report_path = Path(workdir.name) / "report.html"
+    report_path = workdir / "report.html"
     rows = []
 
     def add(what: str, target: float | None, first: float, runs: list[float], unit: str = "s") -> None:
@@ -150,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     def command(*argv: str):
         """The command as a user runs it: a new Python process, imports, opening the database."""
         script = Path(__file__).resolve().parent.parent / "run_training.py"
-        full = [sys.executable, str(script), *argv, "--db", str(db)]
+        full = [sys.executable, str(script), *argv, "--db", db]
         return lambda: subprocess.run(full, stdout=subprocess.DEVNULL, check=True, env={**os.environ, "COLUMNS": "120"})
 
     n_heavy = sum(counts[heaviest].values())
@@ -186,16 +223,15 @@ def main(argv: list[str] | None = None) -> int:
     add("HTML report, whole team, anonymized", 3.0, *timed(
         lambda: write_report(store, report_path, names=reports.pseudonymizer(store, True)), 1))  # fmt: skip
 
-    table = Table(title=f"history bench: {args.calls:,} calls x {args.turns} turns, {args.trainees} trainees; "
-                        f"fill {fill_s:.0f} s, database {size_mb:,.0f} MB")  # fmt: skip
+    table = Table(title=f"history bench ({store.location.kind}): {args.calls:,} calls x {args.turns} turns, "
+                        f"{args.trainees} trainees; fill {fill_s:.0f} s, database {size_mb:,.0f} MB")  # fmt: skip
     for name in ("operation", "target", "cold", "median", "p95", "worst", "unit", "met"):
         table.add_column(name, justify="left" if name == "operation" else "right")
     for row in rows:
         table.add_row(*row)
     Console(width=130).print(table)
     store.close()
-    workdir.cleanup()
-    return 0 if all(r[-1] != "NO" for r in rows) else 1
+    return rows
 
 
 if __name__ == "__main__":

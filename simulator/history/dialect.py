@@ -4,7 +4,7 @@
 imported only when used so SQLite seats never load psycopg.
 
 Every adapter provides the same names: ``Connection``, ``DatabaseError``, ``connect(location, create=)``,
-``write_transaction``, ``checkpoint``, ``table_exists``, ``describe``, ``ddl`` (a migration's statement in the
+``write_transaction``, ``checkpoint``, ``update_statistics``, ``table_exists``, ``describe``, ``size_bytes``, ``ddl`` (a migration's statement in the
 backend's types), ``week_start``, ``older_than`` and the JSON helpers of the summary statements (``each``,
 ``element``, ``field``). Hand-written statements use ``?`` and ``:name`` placeholders; the PostgreSQL adapter
 translates them.

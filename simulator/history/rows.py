@@ -57,8 +57,11 @@ def without_nul(value: Any) -> Any:
 
 
 def dumps(value: Any) -> str:
-    """JSON as stored: compact, Chinese kept readable."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    """JSON as stored: compact, Chinese kept readable, without NUL (see ``without_nul``)."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if "\\u0000" in text:  # a NUL somewhere (or the typed text \u0000): look again, item by item
+        text = json.dumps(without_nul(value), ensure_ascii=False, separators=(",", ":"))
+    return text
 
 
 def _verdict(value: int | bool | None) -> bool | None:
@@ -277,11 +280,13 @@ TURN_KEY = ("call_id", "idx")
 def _column_values(record: Any, columns: _Stored) -> dict[str, Any]:
     values = {}
     for name, column, kind in columns:
-        value = without_nul(getattr(record, name))
+        value = getattr(record, name)
         if kind == "json":
             value = dumps(value)
         elif kind == "flag":
             value = int(bool(value))
+        elif isinstance(value, str):
+            value = without_nul(value)
         values[column] = value
     return values
 
@@ -303,14 +308,14 @@ def call_values(call: CallRecord, status: str, score: float | None, passed: bool
     values = _column_values(call, _CALL_RECORD)
     # A record built by hand may hold None where the table keeps text or a number.
     values.update(
-        mentor=call.mentor or "",
-        scenario_hash=call.scenario_hash or "",
-        scenario_title=call.scenario_title or "",
+        mentor=without_nul(call.mentor or ""),
+        scenario_hash=without_nul(call.scenario_hash or ""),
+        scenario_title=without_nul(call.scenario_title or ""),
         mode=call.mode or "mentor",
         started_at=utc_iso(call.started_at),
         ended_at=utc_iso(call.ended_at) if call.ended_at else "",
         status=status,
-        end_reason=call.end_reason or "",
+        end_reason=without_nul(call.end_reason or ""),
         time_limit_s=int(call.time_limit_s or 0),
         call_s=float(call.call_s or 0.0),
         score=score,
@@ -318,7 +323,7 @@ def call_values(call: CallRecord, status: str, score: float | None, passed: bool
         turn_count=len(call.turns),
         work_order_score=((call.scorecard or {}).get("work_order") or {}).get("score"),
     )
-    return without_nul(values)
+    return values
 
 
 def turn_values(call_id: str, turn: TurnRecord) -> dict[str, Any]:
@@ -326,8 +331,8 @@ def turn_values(call_id: str, turn: TurnRecord) -> dict[str, Any]:
     if not turn.at:
         turn.at = utc_iso()
     values = _column_values(turn, _TURN_RECORD)
-    values.update(call_id=call_id, response_s=float(turn.response_s or 0.0), comment=turn.comment or "")
-    return without_nul(values)
+    values.update(call_id=call_id, response_s=float(turn.response_s or 0.0), comment=without_nul(turn.comment or ""))
+    return values
 
 
 def call_record(row: Row, turns: list[TurnRecord]) -> CallRecord:

@@ -100,6 +100,10 @@ def write_transaction(conn: Connection) -> Iterator[Connection]:
         raise
 
 
+def update_statistics(conn: Connection, table: str) -> None:
+    """SQLite's planner needs no statistics for these statements."""
+
+
 def checkpoint(conn: Connection) -> None:
     """Copy the write-ahead log into the database without waiting for readers (PASSIVE)."""
     conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
@@ -139,3 +143,9 @@ def element(value: str) -> str:
 def field(value: str, key: str) -> str:
     """The text of ``key`` in the JSON object ``value``."""
     return f"json_extract({value}, '$.{key}')"
+
+
+def size_bytes(conn: Connection, location: Location) -> int:
+    """The database file and its write-ahead log."""
+    path = Path(location.target)
+    return sum(p.stat().st_size for p in path.parent.glob(path.name + "*") if p.is_file())

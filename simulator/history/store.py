@@ -228,6 +228,11 @@ class HistoryStore(HistoryQueries):
         with self._lock:
             self._d.checkpoint(self._conn)
 
+    def size_bytes(self) -> int:
+        """The space the store takes (the file and its log, or the server's database)."""
+        with self._lock:
+            return self._d.size_bytes(self._conn, self.location)
+
     def schema_versions(self) -> list[int]:
         with self._lock:
             return applied_versions(self._conn, self._d)

@@ -129,11 +129,16 @@ SUMMARY_TABLES = (
 # refresh_ids: the calls whose summaries a transaction recomputes (one per connection, emptied after use).
 CREATE_REFRESH_IDS = "CREATE TEMP TABLE IF NOT EXISTS refresh_ids (call_id TEXT PRIMARY KEY)"
 _LIST_FOR_REFRESH = dialect.insert_or_ignore("refresh_ids", ("call_id",))
+_CLEAR = "DELETE FROM refresh_ids"
+
+
+_LISTED = "IN (SELECT call_id FROM refresh_ids)"
 
 
 @cache
-def statements(d: ModuleType, group: tuple[str, ...] = REFRESH_SUMMARIES) -> tuple[str, ...]:
-    """The statements of ``group`` in the SQL of the backend adapter ``d``."""
+def statements(d: ModuleType, group: tuple[str, ...] = REFRESH_SUMMARIES, *, one_call: bool = False) -> tuple[str, ...]:
+    """The statements of ``group`` in the SQL of the backend adapter ``d``; ``one_call``: for the call ``:call_id``
+    alone (a practice turn), found by its key whatever the planner guesses about ``refresh_ids``."""
     json_sql = {
         "e": d.element("e.value"),
         "m": d.element("m.value"),
@@ -148,7 +153,10 @@ def statements(d: ModuleType, group: tuple[str, ...] = REFRESH_SUMMARIES) -> tup
         "m_id": d.field("m.value", "id"),
         **{f"f_{key}": d.field("f.value", key) for key in ("id", "phrase", "suggest", "severity")},
     }
-    return tuple(statement.format(**json_sql) if "{" in statement else statement for statement in group)
+    rendered = tuple(statement.format(**json_sql) if "{" in statement else statement for statement in group)
+    if one_call:
+        rendered = tuple(s.replace(_LISTED, "= :call_id") for s in rendered)
+    return rendered
 
 
 def backfill(d: ModuleType, group: tuple[str, ...]) -> tuple[str, ...]:
@@ -164,11 +172,17 @@ def backfill(d: ModuleType, group: tuple[str, ...]) -> tuple[str, ...]:
 
 def refresh(conn, d: ModuleType, call_ids: Iterable[str]) -> None:
     """Recompute the summaries of these calls, inside the caller's transaction."""
-    conn.execute("DELETE FROM refresh_ids")
+    call_ids = list(call_ids)
+    if len(call_ids) == 1:
+        for statement in statements(d, one_call=True):
+            conn.execute(statement, {"call_id": call_ids[0]})
+        return
+    conn.execute(_CLEAR)
     conn.executemany(_LIST_FOR_REFRESH, [{"call_id": c} for c in call_ids])
+    d.update_statistics(conn, "refresh_ids")
     for statement in statements(d):
         conn.execute(statement)
-    conn.execute("DELETE FROM refresh_ids")
+    conn.execute(_CLEAR)
 
 
 def rebuild(conn, d: ModuleType) -> None:
