@@ -17,6 +17,7 @@ throwaway cluster from Debian's package with its default durability (fsync on, s
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import math
 import os
@@ -45,8 +46,9 @@ from simulator.record import COMPLETE, END_REACHED, CallRecord, TurnRecord  # no
 CHUNK = 2_000  # calls per transaction during the fill
 
 
-def fill(store: HistoryStore, calls: int, turns: int, trainees: int, seed: int) -> tuple[list[str], float]:
-    """Synthetic calls over a year; trainee activity is skewed (Zipf, s = 0.5) like a real centre."""
+def fill(stores: list[HistoryStore], calls: int, turns: int, trainees: int, seed: int) -> tuple[list[str], list[float]]:
+    """Synthetic calls over a year; trainee activity is skewed (Zipf, s = 0.5) like a real centre. The same calls go
+    into every store, generated once; returns the trainees by activity and each store's time writing them."""
     rng = random.Random(seed)
     names = trainee_names(trainees, rng)
     weights = [1 / (rank + 1) ** 0.5 for rank in range(trainees)]
@@ -55,8 +57,15 @@ def fill(store: HistoryStore, calls: int, turns: int, trainees: int, seed: int) 
     moments = sorted(rng.uniform(0, span_s) for _ in range(calls))
     done = {name: 0 for name in names}
     expected_share = {name: w / sum(weights) * calls for name, w in zip(names, weights, strict=True)}
-    began = time.perf_counter()
+    spent = [0.0] * len(stores)
     batch: list[CallRecord] = []
+
+    def write(batch: list[CallRecord]) -> None:
+        for i, store in enumerate(stores):
+            began = time.perf_counter()
+            store.import_calls(batch)
+            spent[i] += time.perf_counter() - began
+
     for i, offset in enumerate(moments):
         trainee = rng.choices(names, weights)[0]
         done[trainee] += 1
@@ -64,14 +73,14 @@ def fill(store: HistoryStore, calls: int, turns: int, trainees: int, seed: int) 
         moment = start + timedelta(seconds=offset)
         batch.append(synthetic_call(rng, trainee, moment, skill, turns=turns, call_id=f"{i:012x}"))
         if len(batch) == CHUNK:
-            store.import_calls(batch)
+            write(batch)
             batch = []
             print(f"\r  filled {i + 1:,} / {calls:,} calls", end="", file=sys.stderr, flush=True)
     if batch:
-        store.import_calls(batch)
+        write(batch)
     print(file=sys.stderr)
     by_activity = sorted(names, key=lambda n: -done[n])
-    return by_activity, time.perf_counter() - began
+    return by_activity, spent
 
 
 def timed(fn, repeat: int) -> tuple[float, list[float]]:
@@ -119,22 +128,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=12368)
     args = parser.parse_args(argv)
 
-    results: dict[str, list[tuple]] = {}
     workdir = tempfile.TemporaryDirectory(prefix="history-bench-")
-    if args.backend in ("both", "sqlite"):
-        db = args.db or Path(workdir.name) / "history.db"
-        if db.exists():
-            parser.error(f"{db} exists; give a new path so the fill starts from empty")
-        results["sqlite"] = bench(str(db), args, Path(workdir.name))
-    if args.backend in ("both", "postgresql"):
-        if args.pg_url:
-            results["postgresql"] = bench(args.pg_url, args, Path(workdir.name))
-        else:
-            sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
-            from throwaway_postgres import throwaway_cluster
+    with contextlib.ExitStack() as stack:
+        locations = []
+        if args.backend in ("both", "sqlite"):
+            db = args.db or Path(workdir.name) / "history.db"
+            if db.exists():
+                parser.error(f"{db} exists; give a new path so the fill starts from empty")
+            locations.append(str(db))
+        if args.backend in ("both", "postgresql"):
+            if args.pg_url:
+                locations.append(args.pg_url)
+            else:
+                sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+                from throwaway_postgres import throwaway_cluster
 
-            with throwaway_cluster(durable=True) as cluster:
-                results["postgresql"] = bench(cluster.url, args, Path(workdir.name))
+                locations.append(stack.enter_context(throwaway_cluster(durable=True)).url)
+        stores = [stack.enter_context(HistoryStore(location)) for location in locations]
+        shown = ", ".join(str(s.location) for s in stores)
+        print(f"filling {shown} with {args.calls:,} calls x {args.turns} turns, {args.trainees} trainees ...",
+              file=sys.stderr)  # fmt: skip
+        ranked, spent = fill(stores, args.calls, args.turns, args.trainees, args.seed)
+        results = {
+            store.location.kind: bench(store, ranked, fill_s, args, Path(workdir.name))
+            for store, fill_s in zip(stores, spent, strict=True)
+        }
     workdir.cleanup()
     if len(results) == 2:
         side_by_side(results, args)
@@ -152,12 +170,11 @@ def side_by_side(results: dict[str, list[tuple]], args: argparse.Namespace) -> N
     Console(width=140).print(table)
 
 
-def bench(db: str, args: argparse.Namespace, workdir: Path) -> list[tuple]:
-    """Fill the store at ``db`` (a SQLite path or a PostgreSQL URL), time every operation, print its table."""
-    store = HistoryStore(db)
-    print(f"filling {store.location} with {args.calls:,} calls x {args.turns} turns, {args.trainees} trainees ...",
-          file=sys.stderr)  # fmt: skip
-    ranked, fill_s = fill(store, args.calls, args.turns, args.trainees, args.seed)
+def bench(
+    store: HistoryStore, ranked: list[str], fill_s: float, args: argparse.Namespace, workdir: Path
+) -> list[tuple]:
+    """Time every operation on a filled store (SQLite or PostgreSQL); print its table."""
+    db = store.location.target
     heaviest, median_trainee = ranked[0], ranked[len(ranked) // 2]
     counts = {t: store.status_counts(t) for t in (heaviest, median_trainee)}
     size_mb = store.size_bytes() / 1e6
@@ -230,7 +247,6 @@ def bench(db: str, args: argparse.Namespace, workdir: Path) -> list[tuple]:
     for row in rows:
         table.add_row(*row)
     Console(width=130).print(table)
-    store.close()
     return rows
 
 

@@ -86,6 +86,7 @@ class CallRecord:
     call_s: float = 0.0
     turns: list[TurnRecord] = field(default_factory=list)
     scorecard: dict = field(default_factory=dict)  # Scorecard.to_json() once the call ends
+    assignment_id: int | None = None  # the assignment practised (practice --assignment ID)
 
     @property
     def completed(self) -> bool:

@@ -116,6 +116,7 @@ class SessionOptions:
     seed: int | None = None
     min_confidence: float = LOW_CONFIDENCE
     max_repeats: int = 3  # after this many "请再说一遍" in a row the reply is scored as it is
+    assignment_id: int | None = None  # the assignment this call is practised against
 
 
 @dataclass(frozen=True)
@@ -231,6 +232,7 @@ class Session:
             variables=dict(self.values),
             seed=self.options.seed,
             time_limit_s=scenario.time_limit_s,
+            assignment_id=self.options.assignment_id,
         )
         self.scorecard: Scorecard | None = None
         self._audio_failed = False

@@ -122,6 +122,10 @@ def connect(location: Location, *, create: bool = True) -> Connection:
         # The summary statements read JSON arrays the planner cannot size; it overestimates them a thousandfold and
         # compiles each statement with JIT, 0.5-1 s per statement, for work that takes a millisecond.
         conn.execute("SET jit = off")
+        # The durability of the SQLite store (WAL, synchronous=NORMAL): a turn is safe once committed whatever happens
+        # to the trainee's program; only the server losing power can lose the last moment of turns. Waiting for the
+        # server's disk on every turn would cost a flush per reply.
+        conn.execute("SET synchronous_commit = off")
         tables = {r["tablename"] for r in conn.execute(_TABLES)}
     except psycopg.Error as exc:
         conn.close()

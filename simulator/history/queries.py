@@ -13,6 +13,9 @@ from simulator.history.rows import (
     CALL_RECORD_COLUMNS,
     REVIEW_STORED_AS,
     TURN_COLUMNS,
+    Assignment,
+    AssignmentStatus,
+    AuditEntry,
     CallRow,
     CategoryCount,
     ForbiddenCount,
@@ -21,6 +24,7 @@ from simulator.history.rows import (
     ScoredCall,
     SubstanceCount,
     TeamRow,
+    User,
     WeekPoint,
     call_record,
     from_row,
@@ -35,6 +39,15 @@ MIN_PREFIX = 4  # like git: shorter prefixes are too likely to be ambiguous
 
 _EFFECTIVE = "COALESCE(reviewed_score, score)"  # the mentor's score when there is one
 _COMPLETE = "COUNT(CASE WHEN status = 'complete' THEN 1 END)"
+_USER = "name, role, mentor, cohort, CASE WHEN password_hash IS NULL THEN 0 ELSE 1 END AS has_password, created_at"
+_ASSIGNMENT = select_list(Assignment)
+_AUDIT = select_list(AuditEntry)
+# A call that counts for assignment ``a``: the trainee's complete call of its scenario since it was set, in exam
+# mode when the assignment is an exam.
+_ASSIGNED_CALL = (
+    "c.trainee = a.trainee AND c.scenario_id = a.scenario_id AND c.status = 'complete' "
+    "AND c.started_at >= a.created_at AND (a.exam = 0 OR c.mode = 'exam')"
+)
 _PASSED = "COUNT(CASE WHEN status = 'complete' AND passed = 1 THEN 1 END)"
 _CALL_ROW = select_list(CallRow)
 REVIEW_SELECT = select_list(Review, stored_as=REVIEW_STORED_AS)
@@ -179,10 +192,9 @@ class HistoryQueries:
 
     def team_rows(self) -> list[TeamRow]:
         rows = self._read(
-            f"SELECT trainee, COUNT(*) AS calls, {_COMPLETE} AS complete, {_PASSED} AS passed, "
-            f"MAX(CASE WHEN status = 'complete' THEN {_EFFECTIVE} END) AS best, MAX(started_at) AS last_at, "
-            "AVG(CASE WHEN status = 'complete' THEN work_order_score END) AS work_order "
-            "FROM calls GROUP BY trainee ORDER BY trainee"
+            "SELECT trainee, calls, complete, passed, best, last_at, "
+            "CASE WHEN work_order_n > 0 THEN work_order_sum / work_order_n END AS work_order "
+            "FROM trainee_calls ORDER BY trainee"
         )
         return from_rows(TeamRow, rows)
 
@@ -295,6 +307,45 @@ class HistoryQueries:
             params,
         )
         return from_rows(WeekPoint, rows)
+
+    # ---- people, assignments, audit -----------------------------------------------------------
+
+    def users(self, role: str | None = None) -> list[User]:
+        where, params = _where({"role = ?": role})
+        return from_rows(User, self._read(f"SELECT {_USER} FROM users{where} ORDER BY role, name", params))
+
+    def user(self, name: str) -> User | None:
+        rows = self._read(f"SELECT {_USER} FROM users WHERE name = ?", (name,))
+        return from_row(User, rows[0]) if rows else None
+
+    def password_hash(self, name: str) -> str | None:
+        rows = self._read("SELECT password_hash FROM users WHERE name = ?", (name,))
+        return rows[0]["password_hash"] if rows else None
+
+    def assignment(self, assignment_id: int) -> Assignment:
+        rows = self._read(f"SELECT {_ASSIGNMENT} FROM assignments WHERE id = ?", (assignment_id,))
+        if not rows:
+            raise NotFound(f"没有编号为 {assignment_id} 的作业 - 用 todo 学员姓名 查看作业编号")
+        return from_row(Assignment, rows[0])
+
+    def assignment_statuses(self, trainee: str | None = None) -> list[AssignmentStatus]:
+        """Assignments (one trainee's, or everyone's) with their attempts, best score and when first done."""
+        where, params = _where({"a.trainee = ?": trainee})
+        rows = self._read(
+            f"SELECT {select_list(Assignment, table='a')}, "
+            f"(SELECT COUNT(*) FROM calls c WHERE {_ASSIGNED_CALL}) AS attempts, "
+            f"(SELECT MAX({_EFFECTIVE}) FROM calls c WHERE {_ASSIGNED_CALL}) AS best, "
+            f"(SELECT MIN(c.started_at) FROM calls c WHERE {_ASSIGNED_CALL} AND {_EFFECTIVE} >= a.min_score) AS done_at "
+            f"FROM assignments a{where} ORDER BY a.due, a.id",
+            params,
+        )
+        return from_rows(AssignmentStatus, rows)
+
+    def audit_log(self, *, actor: str | None = None, since: str | None = None, limit: int = 200) -> list[AuditEntry]:
+        """Newest first."""
+        where, params = _where({"actor = ?": actor, "at >= ?": utc_iso(since) if since else None})
+        rows = self._read(f"SELECT {_AUDIT} FROM audit{where} ORDER BY id DESC LIMIT ?", [*params, limit])
+        return from_rows(AuditEntry, rows)
 
     def pseudonym_secret(self) -> bytes:
         rows = self._read("SELECT value FROM meta WHERE key = 'pseudonym_secret'")

@@ -204,6 +204,71 @@ class WeekPoint:
     best: float | None
 
 
+@dataclass
+class User:
+    """A person of the centre: a trainee, a mentor or a supervisor."""
+
+    name: str
+    role: str
+    mentor: str  # a trainee's mentor (a user's name), "" if none
+    cohort: str  # a trainee's group, e.g. 2026春
+    has_password: bool  # may sign in to the web console
+    created_at: str
+
+    def __post_init__(self) -> None:
+        self.has_password = bool(self.has_password)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Assignment:
+    """One scenario set for one trainee, due at the end of a (local) day."""
+
+    id: int
+    scenario_id: str
+    trainee: str
+    cohort: str
+    due: str  # YYYY-MM-DD
+    exam: bool
+    min_score: float
+    assigned_by: str
+    created_at: str
+
+    def __post_init__(self) -> None:
+        self.exam = bool(self.exam)
+
+
+@dataclass
+class AssignmentStatus(Assignment):
+    """An assignment with what the trainee did since it was set: complete calls of its scenario (in exam mode
+    when it asks for an exam)."""
+
+    attempts: int = 0
+    best: float | None = None
+    done_at: str | None = None  # the first call that reached the minimum score
+
+
+@dataclass
+class AuditEntry:
+    """Who did what to whom: users added, passwords set, assignments, overrides, comments, imports."""
+
+    id: int
+    at: str
+    actor: str
+    action: str
+    subject: str
+    detail: dict
+
+    def __post_init__(self) -> None:
+        if isinstance(self.detail, str):
+            self.detail = json.loads(self.detail or "{}")
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
 @cache
 def _field_names(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in fields(cls))

@@ -202,6 +202,54 @@ MIGRATIONS: tuple[Migration, ...] = (
             1: "UPDATE calls SET work_order_score = (scorecard::jsonb #>> '{work_order,score}')::double precision"
         },
     ),
+    Migration(
+        7,
+        "people with roles, assignments, the audit trail",
+        (
+            """CREATE TABLE users (
+                id INTEGER PRIMARY KEY,
+                name TEXT NOT NULL UNIQUE,
+                role TEXT NOT NULL CHECK (role IN ('trainee', 'mentor', 'supervisor')),
+                mentor TEXT NOT NULL DEFAULT '',
+                cohort TEXT NOT NULL DEFAULT '',
+                password_hash TEXT,
+                created_at TEXT NOT NULL
+            )""",
+            """CREATE TABLE assignments (
+                id INTEGER PRIMARY KEY,
+                scenario_id TEXT NOT NULL,
+                trainee TEXT NOT NULL,
+                cohort TEXT NOT NULL DEFAULT '',
+                due TEXT NOT NULL,
+                exam INTEGER NOT NULL DEFAULT 0,
+                min_score REAL NOT NULL,
+                assigned_by TEXT NOT NULL DEFAULT '',
+                created_at TEXT NOT NULL
+            )""",
+            "CREATE INDEX assignments_trainee ON assignments (trainee, due)",
+            "ALTER TABLE calls ADD COLUMN assignment_id INTEGER",
+            """CREATE TABLE audit (
+                id INTEGER PRIMARY KEY,
+                at TEXT NOT NULL,
+                actor TEXT NOT NULL DEFAULT '',
+                action TEXT NOT NULL,
+                subject TEXT NOT NULL DEFAULT '',
+                detail TEXT NOT NULL DEFAULT '{}'
+            )""",
+            "CREATE INDEX audit_at ON audit (at)",
+        ),
+    ),
+    Migration(
+        8,
+        "per-trainee call totals for team at scale",
+        (
+            """CREATE TABLE trainee_calls (
+                trainee TEXT NOT NULL PRIMARY KEY, calls INTEGER NOT NULL, complete INTEGER NOT NULL,
+                passed INTEGER NOT NULL, best REAL, last_at TEXT NOT NULL, work_order_sum REAL,
+                work_order_n INTEGER NOT NULL)""",
+            Backfill("REFRESH_TRAINEE_CALLS"),
+        ),
+    ),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

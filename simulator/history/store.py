@@ -29,8 +29,11 @@ from simulator.history.rows import (
     CALL_COLUMNS,
     TURN_COLUMNS,
     TURN_KEY,
+    Assignment,
     Review,
+    User,
     call_values,
+    dumps,
     from_rows,
     turn_values,
     utc_iso,
@@ -190,7 +193,7 @@ class HistoryStore(HistoryQueries):
             with self._d.write_transaction(self._conn) as conn:
                 ids = [r["call_id"] for r in conn.execute(abandoned)]
                 conn.executemany(_MARK_ABANDONED, [(i,) for i in ids])
-                summaries.refresh(conn, self._d, ids)
+                summaries.refresh(conn, self._d, ids, trainees=True)
         except self._d.DatabaseError as exc:
             if "readonly" not in str(exc):
                 raise
@@ -246,6 +249,7 @@ class HistoryStore(HistoryQueries):
             call.started_at = utc_iso()
         with self._write() as conn:
             conn.execute(_INSERT_CALL, call_values(call, IN_PROGRESS, None, None))
+            summaries.refresh(conn, self._d, [call.call_id], calls=False, trainees=True)
 
     def turn_scored(self, call: CallRecord, turn: TurnRecord) -> None:
         with self._write() as conn:
@@ -275,6 +279,7 @@ class HistoryStore(HistoryQueries):
             conn.execute(_END_CALL, call_values(call, status, score, passed))
             summaries.refresh(conn, self._d, [call.call_id])
             self._refresh_reviewed_score(conn, call.call_id)
+            summaries.refresh(conn, self._d, [call.call_id], calls=False, trainees=True)
         self.checkpoint()
 
     def _ensure_call(self, conn, call: CallRecord) -> None:
@@ -301,7 +306,7 @@ class HistoryStore(HistoryQueries):
                 turn_rows.extend(turn_values(call.call_id, t) for t in call.turns)
             conn.executemany(_INSERT_CALL, call_rows)
             conn.executemany(_UPSERT_TURN, turn_rows)
-            summaries.refresh(conn, self._d, [c.call_id for c in calls])
+            summaries.refresh(conn, self._d, [c.call_id for c in calls], trainees=True)
         self.checkpoint()
         return len(calls)
 
@@ -356,7 +361,7 @@ class HistoryStore(HistoryQueries):
                 for call_id in touched:
                     conn.execute(_LATEST_OVERRIDES, (call_id,))
                     self._refresh_reviewed_score(conn, call_id)
-                summaries.refresh(conn, self._d, touched)
+                summaries.refresh(conn, self._d, touched, trainees=True)
         self.checkpoint()
         return summary
 
@@ -401,6 +406,10 @@ class HistoryStore(HistoryQueries):
             conn.execute(
                 "UPDATE turns SET override_score = ? WHERE call_id = ? AND idx = ?", (float(score), call_id, turn_index)
             )
+            summaries.refresh(conn, self._d, [call_id], calls=False, trainees=True)  # the best score may move
+            self._audit(conn, mentor, "review.override", call_id, {
+                "turn": turn_index + 1, "from": original, "to": float(score), "reason": reason.strip(),
+            })  # fmt: skip
             self._refresh_reviewed_score(conn, call_id)
         return self._review(review_id)
 
@@ -417,7 +426,62 @@ class HistoryStore(HistoryQueries):
                 "VALUES (?, ?, 'comment', ?, ?, ?) RETURNING id",
                 (call_id, turn_index, without_nul(mentor or ""), without_nul(text.strip()), utc_iso()),
             ).fetchone()["id"]
+            self._audit(conn, mentor, "review.comment", call_id, {
+                "turn": None if turn_index is None else turn_index + 1, "text": text.strip(),
+            })  # fmt: skip
         return self._review(review_id)
+
+    # ---- people, assignments, audit -----------------------------------------------------------
+
+    def add_user(
+        self, name: str, role: str, *, mentor: str = "", cohort: str = "", password_hash: str | None = None,
+        actor: str = "",
+    ) -> User:  # fmt: skip
+        """A new person; names are unique (a name already taken is an error, the existing user is unchanged)."""
+        with self._write() as conn:
+            if conn.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
+                raise TrainerError(f"已有名为 {name} 的用户 - 换一个名字 (姓名必须唯一), 或用 users list 查看")
+            conn.execute(
+                "INSERT INTO users (name, role, mentor, cohort, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (name, role, mentor, cohort, password_hash, utc_iso()),
+            )
+            self._audit(conn, actor, "users.add", name, {"role": role, "mentor": mentor, "cohort": cohort})
+        return self.user(name)
+
+    def set_password(self, name: str, password_hash: str, *, actor: str = "") -> None:
+        with self._write() as conn:
+            if not conn.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
+                raise NotFound(f"没有名为 {name} 的用户 - 先用 users add 添加")
+            conn.execute("UPDATE users SET password_hash = ? WHERE name = ?", (password_hash, name))
+            self._audit(conn, actor, "users.password", name, {})
+
+    def add_assignments(
+        self, scenarios: list[str], trainees: list[str], *, due: str, exam: bool, min_score: float, cohort: str = "",
+        actor: str = "",
+    ) -> list[Assignment]:  # fmt: skip
+        """One assignment per scenario and trainee, in one transaction."""
+        created_at = utc_iso()
+        with self._write() as conn:
+            ids = []
+            for trainee in trainees:
+                for scenario in scenarios:
+                    ids.append(
+                        conn.execute(
+                            "INSERT INTO assignments (scenario_id, trainee, cohort, due, exam, min_score, assigned_by, "
+                            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                            (scenario, trainee, cohort, due, int(exam), float(min_score), actor, created_at),
+                        ).fetchone()["id"]
+                    )
+                    self._audit(conn, actor, "assign", trainee, {
+                        "assignment": ids[-1], "scenario": scenario, "due": due, "exam": exam, "min_score": min_score,
+                    })  # fmt: skip
+        return [self.assignment(i) for i in ids]
+
+    def _audit(self, conn, actor: str, action: str, subject: str, detail: dict) -> None:
+        conn.execute(
+            "INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
+            (utc_iso(), without_nul(actor or ""), action, without_nul(subject), dumps(detail)),
+        )
 
     def _refresh_reviewed_score(self, conn, call_id: str) -> None:
         """The call score with overrides: the scorer's call score moved by the mean change of its counted turns.

@@ -122,8 +122,22 @@ REFRESH_SUBSTANCE = (
     _ADD_TRAINEE_SUBSTANCE,
 )
 REFRESH_SUMMARIES = REFRESH_CATEGORIES_AND_FORBIDDEN + REFRESH_SUBSTANCE
+# Per trainee (migration 8): what team lists, recomputed from the trainee's calls when a call starts or ends, a
+# score is overridden or calls are imported; not on each turn, which changes none of it.
+_OF_THE_TRAINEES = "trainee IN (SELECT trainee FROM calls WHERE call_id IN (SELECT call_id FROM refresh_ids))"
+REFRESH_TRAINEE_CALLS = (
+    f"DELETE FROM trainee_calls WHERE {_OF_THE_TRAINEES}",
+    f"""INSERT INTO trainee_calls (trainee, calls, complete, passed, best, last_at, work_order_sum, work_order_n)
+SELECT trainee, COUNT(*), COUNT(CASE WHEN status = 'complete' THEN 1 END),
+       COUNT(CASE WHEN status = 'complete' AND passed = 1 THEN 1 END),
+       MAX(CASE WHEN status = 'complete' THEN COALESCE(reviewed_score, score) END), MAX(started_at),
+       SUM(CASE WHEN status = 'complete' THEN work_order_score END),
+       COUNT(CASE WHEN status = 'complete' THEN work_order_score END)
+  FROM calls WHERE {_OF_THE_TRAINEES} GROUP BY trainee""",
+)
 SUMMARY_TABLES = (
     "call_category", "call_forbidden", "trainee_category", "trainee_forbidden", "call_substance", "trainee_substance",
+    "trainee_calls",
 )  # fmt: skip
 
 # refresh_ids: the calls whose summaries a transaction recomputes (one per connection, emptied after use).
@@ -170,17 +184,21 @@ def backfill(d: ModuleType, group: tuple[str, ...]) -> tuple[str, ...]:
     )
 
 
-def refresh(conn, d: ModuleType, call_ids: Iterable[str]) -> None:
-    """Recompute the summaries of these calls, inside the caller's transaction."""
+def refresh(conn, d: ModuleType, call_ids: Iterable[str], *, calls: bool = True, trainees: bool = False) -> None:
+    """Recompute, inside the caller's transaction, the per-call summaries of these calls (``calls``) and the
+    per-trainee call totals of their trainees (``trainees``)."""
     call_ids = list(call_ids)
+    group = (REFRESH_SUMMARIES if calls else ()) + (REFRESH_TRAINEE_CALLS if trainees else ())
+    if not call_ids or not group:
+        return
     if len(call_ids) == 1:
-        for statement in statements(d, one_call=True):
+        for statement in statements(d, group, one_call=True):
             conn.execute(statement, {"call_id": call_ids[0]})
         return
     conn.execute(_CLEAR)
     conn.executemany(_LIST_FOR_REFRESH, [{"call_id": c} for c in call_ids])
     d.update_statistics(conn, "refresh_ids")
-    for statement in statements(d):
+    for statement in statements(d, group):
         conn.execute(statement)
     conn.execute(_CLEAR)
 
@@ -189,4 +207,4 @@ def rebuild(conn, d: ModuleType) -> None:
     """Recompute every summary from the turns (after a manual edit of the database)."""
     for table in SUMMARY_TABLES:
         conn.execute(f"DELETE FROM {table}")
-    refresh(conn, d, [row["call_id"] for row in conn.execute("SELECT call_id FROM calls")])
+    refresh(conn, d, [row["call_id"] for row in conn.execute("SELECT call_id FROM calls")], trainees=True)
