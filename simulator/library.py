@@ -25,6 +25,20 @@ def load_library(folder: Path | None = None) -> list[Scenario]:
     return sorted(scenarios, key=lambda s: (s.difficulty, s.id))
 
 
+def check_scenario_ids(ids: list[str], folder: Path | None = None) -> list[str]:
+    """The ids, each a scenario of the library (without parsing them); an unknown one is an error with a hint."""
+    folder = folder or LIBRARY_DIR
+    known = {p.stem for p in folder.glob("*.yaml")}
+    for ref in ids:
+        if ref not in known:
+            from core.suggest import closest
+
+            close = closest(ref, known)
+            hint = f"是不是 {close}?" if close else "用 run_training.py list 查看全部场景"
+            raise NotFound(f"没有 id 为 {ref!r} 的场景 - {hint}")
+    return list(dict.fromkeys(ids))
+
+
 def find_scenario(ref: str, folder: Path | None = None, guide: Guide | None = None) -> Scenario:
     """``ref`` is a library id (``wrong-courtroom``) or a path to a YAML file. ``guide``: the guide already loaded
     (the scorer's), so it is not parsed a second time."""

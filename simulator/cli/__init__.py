@@ -18,6 +18,7 @@ GROUPS = (
     "simulator.cli.scoring_cmds",  # score-reply
     "simulator.cli.voice_cmds",  # transcribe
     "simulator.cli.history_cmds",  # history, progress, team, review, report
+    "simulator.cli.people_cmds",  # users, assign, todo, audit
     "simulator.cli.db_cmds",  # db migrate, db import, db info
 )
 

@@ -40,8 +40,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_output_options(show)
     show.set_defaults(handler=cmd_history_show)
 
-    p = sub.add_parser("progress", help="一位学员的进步: 成绩走势、常漏类别、禁语、未通过的场景、接下来练什么")
+    p = sub.add_parser("progress", help="一位学员的进步: 成绩走势、常漏类别、禁语、学习路径上的位置、接下来练什么")
     p.add_argument("trainee", metavar="NAME", help="学员姓名")
+    p.add_argument("--curriculum", default="new-agent", metavar="ID",
+                   help="学习路径 (curricula/ID.yaml, 默认 new-agent; none 不显示)")  # fmt: skip
     add_db_option(p)
     _anonymize_option(p)
     add_output_options(p)
@@ -145,8 +147,17 @@ def cmd_history_show(args: argparse.Namespace) -> int:
 def cmd_progress(args: argparse.Namespace) -> int:
     from simulator.history.reports import progress
 
+    library = _library()
+    titles = {s.id: s.title for s in library} if library is not None else None
+    curriculum = None
+    if args.curriculum != "none":
+        from simulator.curriculum import load_curriculum
+
+        curriculum = load_curriculum(args.curriculum, known_scenarios=titles)
+    categories = {s.id: tuple(sorted({c for t in s.turns.values() for c in t.expect})) for s in library or []}
     with _store(args) as store:
-        result = progress(store, args.trainee, _names(store, args), library=_library_titles())
+        result = progress(store, args.trainee, _names(store, args), library=titles, curriculum=curriculum,
+                          scenario_categories=categories)  # fmt: skip
     if args.json:
         print_json(result.to_json())
     else:
@@ -156,16 +167,21 @@ def cmd_progress(args: argparse.Namespace) -> int:
     return 0
 
 
-def _library_titles() -> dict[str, str] | None:
-    """Scenario id -> title of the library, so scenarios never tried count as not passed yet."""
+def _library():
+    """The scenario library, so scenarios never tried count as not passed yet; None if it cannot be read."""
     from core.errors import TrainerError
 
     try:
         from simulator.library import load_library
 
-        return {s.id: s.title for s in load_library()}
+        return load_library()
     except (TrainerError, OSError, ImportError):
         return None  # progress still reports the scenarios tried and not passed
+
+
+def _library_titles() -> dict[str, str] | None:
+    library = _library()
+    return {s.id: s.title for s in library} if library is not None else None
 
 
 def cmd_team(args: argparse.Namespace) -> int:

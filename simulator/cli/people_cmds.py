@@ -238,8 +238,8 @@ def cmd_todo(args: argparse.Namespace) -> int:
         return 0
     colours = {"done": "green", "late": "yellow", "open": "", "overdue": "red"}
     table = Table(title=f"{escape(printable(args.trainee))} 的作业")
-    for title in ("编号", "场景", "截止", "类型", "最低分", "练习次数", "最好成绩", "状态"):
-        table.add_column(title, no_wrap=True)
+    for title in ("#", "场景", "截止", "类型", "最低", "次数", "最好", "状态"):
+        table.add_column(title, no_wrap=title != "场景", overflow="fold")
     for r in rows:
         state = f"[{colours[r['state']]}]{r['state_title']}[/]" if colours[r["state"]] else r["state_title"]
         table.add_row(str(r["id"]), escape(r["scenario_id"]), r["due"], "考试" if r["exam"] else "练习",

@@ -13,7 +13,12 @@ from simulator.cli.output import add_db_option, add_output_options, print_json
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("practice", help="练习一通电话 (带教模式默认; --exam 考试模式)")
-    p.add_argument("scenario", metavar="SCENARIO", help="场景 id 或 YAML 文件路径")
+    p.add_argument(
+        "scenario", nargs="?", metavar="SCENARIO", help="场景 id 或 YAML 文件路径 (用 --assignment 时可省略)"
+    )
+    p.add_argument(
+        "--assignment", type=int, metavar="ID", help="练习一项作业 (todo 里的编号): 场景、学员和考试模式都按作业"
+    )
     p.add_argument("--replies", type=Path, metavar="FILE", help="脚本回答: 每行一句; 以 .wav 结尾的行会先做语音识别")
     p.add_argument("--input", choices=["text", "voice"], default="text", help="回答方式: 打字 (默认) 或麦克风")
     p.add_argument(
@@ -130,6 +135,7 @@ def cmd_practice(args: argparse.Namespace) -> int:
     from simulator.session import Session, SessionOptions
     from simulator.ui import RichUI
 
+    assignment = _assignment(args)  # sets args.scenario, args.trainee and args.exam from the assignment
     scorer = Scorer.default()  # compiled once and cached (scoring.scorer.load_compiled); its guide checks the scenario
     scenario = find_scenario(args.scenario, guide=scorer.guide)
     if args.save_example:
@@ -165,7 +171,13 @@ def cmd_practice(args: argparse.Namespace) -> int:
         speaker=speaker,
         ui=ui,
         sink=sink,
-        options=SessionOptions(trainee=args.trainee, mentor=args.mentor, exam=args.exam, seed=_seed(args)),
+        options=SessionOptions(
+            trainee=args.trainee,
+            mentor=args.mentor,
+            exam=args.exam,
+            seed=_seed(args),
+            assignment_id=assignment.id if assignment else None,
+        ),  # fmt: skip
         work_order=work_order,
     )
     with _interrupt_on_hangup():
@@ -175,6 +187,8 @@ def cmd_practice(args: argparse.Namespace) -> int:
         console.print(f"[yellow]成绩数据库不可用: 本通电话已存到 {recovered}[/]")
     elif not args.no_save:
         console.print(f"[dim]已保存: 通话 {call.call_id} (run_training.py history show {call.call_id})[/]")
+    if assignment is not None and not args.no_save and recovered is None:
+        _report_assignment(args, assignment.id, console)
     if args.save_example:
         from simulator.save_example import append_example
 
@@ -183,6 +197,51 @@ def cmd_practice(args: argparse.Namespace) -> int:
     if args.json:
         print_json(call_json(call))
     return 130 if call.end_reason == INTERRUPTED else 0
+
+
+def _assignment(args: argparse.Namespace):
+    """The assignment practised (``--assignment ID``), its scenario, trainee and mode put into ``args``; None
+    without the option. A scenario, trainee or mode that contradicts it is an error."""
+    from core.errors import TrainerError
+
+    if args.assignment is None:
+        if not args.scenario:
+            raise TrainerError("没有指定场景 - 写场景 id (run_training.py list 查看), 或用 --assignment 作业编号")
+        return None
+    from simulator.history.store import open_store
+
+    with open_store(getattr(args, "db", None), create=False) as store:
+        assignment = store.assignment(args.assignment)
+    if args.scenario and args.scenario != assignment.scenario_id:
+        raise TrainerError(
+            f"作业 #{assignment.id} 练的是 {assignment.scenario_id}, 不是 {args.scenario} - 去掉场景 id 即可"
+        )
+    if args.trainee not in ("学员", assignment.trainee):
+        raise TrainerError(
+            f"作业 #{assignment.id} 是布置给 {assignment.trainee} 的 - 用 todo {args.trainee} 查看自己的作业"
+        )
+    args.scenario, args.trainee = assignment.scenario_id, assignment.trainee
+    args.exam = args.exam or assignment.exam
+    return assignment
+
+
+def _report_assignment(args: argparse.Namespace, assignment_id: int, console) -> None:
+    """The assignment's state after the call, in one line."""
+    from core.errors import TrainerError
+    from core.text import fmt_score
+    from simulator.history.store import open_store
+    from simulator.people import assignment_state
+
+    try:
+        with open_store(getattr(args, "db", None), create=False) as store:
+            status = next(a for a in store.assignment_statuses(args.trainee) if a.id == assignment_id)
+    except (TrainerError, StopIteration):
+        return  # the call itself is saved; the summary line is a courtesy
+    state = assignment_state(status.due, status.done_at)
+    console.print(
+        f"作业 #{status.id} ({status.scenario_id}): {state.title}; 最好成绩 {fmt_score(status.best)}, "
+        f"最低 {fmt_score(status.min_score)} 分, 截止 {status.due}"
+    )
 
 
 def _seed(args: argparse.Namespace) -> int | None:

@@ -214,6 +214,13 @@ def _score_html(original: float | None, reviewed: float | None) -> str:
     return f"<s>{esc(fmt(original))}</s> → <b>{esc(fmt(reviewed))}</b>"
 
 
+def _assignments_html(s: TeamStat) -> str:
+    if not s.assigned:
+        return "—"
+    overdue = f" <span class='bad'>逾期 {s.overdue}</span>" if s.overdue else ""
+    return f"{s.assignments_done}/{s.assigned}{overdue}"
+
+
 def _team_table(stats: list[TeamStat]) -> str:
     head = "".join(
         f"<th>{h}</th>"
@@ -229,6 +236,7 @@ def _team_table(stats: list[TeamStat]) -> str:
             "说错事实",
             "违规",
             "工单",
+            "作业 (完成/布置, 逾期)",
             "最近走势",
         )
     )
@@ -240,7 +248,7 @@ def _team_table(stats: list[TeamStat]) -> str:
             f"<tr><td>{esc(s.trainee)}</td><td>{s.calls}</td><td>{fmt(s.latest)}</td><td>{fmt(s.best)}</td>"
             f"<td>{esc(trend)}</td><td>{pct(s.pass_rate)}</td><td>{weakest}</td><td>{s.points_missed}</td>"
             f"<td>{s.contradictions}</td><td>{s.must_not}</td><td>{fmt(s.work_order)}</td>"
-            f"<td>{sparkline_svg(s.recent)}</td></tr>"
+            f"<td>{_assignments_html(s)}</td><td>{sparkline_svg(s.recent)}</td></tr>"
         )
     return f"<table class='team'><tr>{head}</tr>{''.join(rows)}</table>"
 

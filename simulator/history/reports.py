@@ -13,9 +13,10 @@ from functools import lru_cache
 
 from core.errors import NotFound, TrainerError
 from scoring.guide import category_standard, category_title
+from simulator.curriculum import Curriculum, standing
 from simulator.history import TEAM_SORTS
 from simulator.history.pseudonyms import MENTOR, Identity, Pseudonymizer
-from simulator.history.rows import CallRow, Review, ScoredCall
+from simulator.history.rows import CallRow, Review, ScoredCall, TeamRow
 from simulator.history.store import HistoryStore
 
 RECENT_CALLS = 10  # "still used", "missed recently" and the trend look at this many latest calls
@@ -257,16 +258,26 @@ class Progress:
     substance: list[SubstanceStat] = field(default_factory=list)  # wrong facts and breaches first, then misses
     scenarios_not_passed: list[ScenarioStat] = field(default_factory=list)
     practise_next: list[str] = field(default_factory=list)
+    curriculum: dict | None = None  # where the trainee stands on the learning path (curriculum.Standing.to_json)
 
     def to_json(self) -> dict:
         return asdict(self)
 
 
-def progress(store: HistoryStore, trainee: str, names=None, library: dict[str, str] | None = None) -> Progress:
-    """A trainee's progress. ``library``: scenario id -> title, to list scenarios never tried as not passed."""
+def progress(
+    store: HistoryStore,
+    trainee: str,
+    names=None,
+    library: dict[str, str] | None = None,
+    curriculum: Curriculum | None = None,
+    scenario_categories: dict[str, tuple[str, ...]] | None = None,
+) -> Progress:
+    """A trainee's progress. ``library``: scenario id -> title, to list scenarios never tried as not passed;
+    ``curriculum``: the learning path to place them on (``scenario_categories``: what each scenario exercises, to
+    choose what to practise next). A registered trainee who has not practised yet gets the path's first stage."""
     names = names or Identity()
     statuses = store.status_counts(trainee)
-    if not statuses:
+    if not statuses and store.user(trainee) is None:
         raise NotFound(f"没有学员 {trainee!r} 的通话记录 - 用 team 查看学员名单")
     scored = store.scored_calls(trainee)
     points = [_point(c) for c in scored]
@@ -351,6 +362,25 @@ def progress(store: HistoryStore, trainee: str, names=None, library: dict[str, s
         scenarios_not_passed=not_passed,
     )
     result.practise_next = progress_advice(result)
+    if curriculum is not None:
+        results = store.scenario_results(trainee)
+        missed_by_scenario: dict[str, int] = {}
+        for g in substance:
+            if g.kind == "missed":
+                missed_by_scenario[g.scenario_id] = missed_by_scenario.get(g.scenario_id, 0) + g.uses
+        place = standing(
+            curriculum,
+            {r.scenario_id: r.best for r in results},
+            weak_categories=[c.category for c in categories if _weakness(c)],
+            missed_points=missed_by_scenario,
+            scenario_categories=scenario_categories,
+        )
+        result.curriculum = place.to_json()
+        titles = library or {}
+        for stage in result.curriculum["stages"]:
+            for item in stage["scenarios"]:
+                item["title"] = titles.get(item["id"], "")
+        result.practise_next = progress_advice(result)
     return result
 
 
@@ -359,9 +389,17 @@ def _point(call: ScoredCall) -> TrendPoint:
                       call.reviewed_score is not None, call.passed)  # fmt: skip
 
 
+def _scenarios_to_practise(p: Progress) -> list[ScenarioStat]:
+    """The scenarios not passed, in the learning path's order when the trainee is on one."""
+    if not p.curriculum or p.curriculum["finished"]:
+        return p.scenarios_not_passed
+    by_id = {s.scenario_id: s for s in p.scenarios_not_passed}
+    return [by_id.get(sid) or ScenarioStat(sid, "", 0, 0, None, "") for sid in p.curriculum["next"]]
+
+
 def progress_advice(p: Progress, limit: int = 3) -> list[str]:
     """The three things to work on: a fact still stated wrong or a rule broken, a forbidden phrase still used,
-    the weakest category, a scenario not passed."""
+    the weakest category, a scenario not passed (on the learning path, the next ones of its current stage)."""
     severity_rank = {"critical": 0, "major": 1, "minor": 2}
     forbidden = sorted(p.forbidden_still_used, key=lambda f: (severity_rank.get(f.severity, 3), -f.recent_uses))
     weak = [c for c in p.categories if _weakness(c) is not None and _weakness(c) >= WEAK_RATE]
@@ -389,7 +427,7 @@ def progress_advice(p: Progress, limit: int = 3) -> list[str]:
                 if s.attempts
                 else "(还没练过)"
             )
-            for s in p.scenarios_not_passed
+            for s in _scenarios_to_practise(p)
         ],
     ]
     chosen: list[str] = []
@@ -428,13 +466,31 @@ class TeamStat:
     contradictions: int = 0  # drawn facts stated wrong
     must_not: int = 0  # must-not rules broken
     work_order: float | None = None  # mean work-order score of the complete calls that asked for one
+    assigned: int = 0  # assignments set for the trainee
+    assignments_done: int = 0  # reached their minimum score (on time or late)
+    overdue: int = 0  # not done, past their due day
 
     def to_json(self) -> dict:
         return asdict(self)
 
 
 TEAM_COLUMNS = ("trainee", "calls", "complete", "latest", "best", "trend", "pass_rate", "weakest", "weakest_rate",
-                "points_missed", "contradictions", "must_not", "work_order", "last_at")  # fmt: skip
+                "points_missed", "contradictions", "must_not", "work_order", "assigned", "assignments_done",
+                "overdue", "last_at")  # fmt: skip
+
+
+def assignment_counts(store: HistoryStore) -> dict[str, tuple[int, int, int]]:
+    """Trainee -> (assigned, done, overdue)."""
+    from simulator.people import assignment_state
+
+    counts: dict[str, list[int]] = {}
+    for a in store.assignment_statuses():
+        state = assignment_state(a.due, a.done_at).key
+        tally = counts.setdefault(a.trainee, [0, 0, 0])
+        tally[0] += 1
+        tally[1] += state in ("done", "late")
+        tally[2] += state == "overdue"
+    return {trainee: (t[0], t[1], t[2]) for trainee, t in counts.items()}
 
 
 def team(store: HistoryStore, sort: str = "name", reverse: bool = False, names=None) -> list[TeamStat]:
@@ -451,8 +507,12 @@ def team(store: HistoryStore, sort: str = "name", reverse: bool = False, names=N
     gaps: dict[tuple[str, str], int] = {}
     for g in store.substance_totals():
         gaps[(g.trainee, g.kind)] = gaps.get((g.trainee, g.kind), 0) + g.uses
+    work = assignment_counts(store)
+    rows = store.team_rows()
+    # A trainee with assignments and no call yet is listed too: they are the first who need attention.
+    rows += [TeamRow(t, 0, 0, 0, None, "", None) for t in sorted(set(work) - {r.trainee for r in rows})]
     stats = []
-    for row in store.team_rows():
+    for row in sorted(rows, key=lambda r: r.trainee):
         recent = [c.effective_score for c in store.scored_calls(row.trainee, last=2 * RECENT_CALLS)]
         recent = [s for s in recent if s is not None]
         weak = weakest.get(row.trainee)
@@ -473,6 +533,7 @@ def team(store: HistoryStore, sort: str = "name", reverse: bool = False, names=N
                 contradictions=gaps.get((row.trainee, "contradiction"), 0),
                 must_not=gaps.get((row.trainee, "must_not"), 0),
                 work_order=None if row.work_order is None else round(row.work_order, 1),
+                **dict(zip(("assigned", "assignments_done", "overdue"), work.get(row.trainee, (0, 0, 0)), strict=True)),
             )
         )
     for s in stats:
@@ -490,7 +551,8 @@ def _team_key(sort: str):
     if sort == "last":
         return lambda s: (_neg_text(s.last_at), s.trainee)
     attribute = {"calls": "calls", "latest": "latest", "best": "best", "trend": "trend", "pass_rate": "pass_rate",
-                 "contradictions": "contradictions", "must_not": "must_not", "work_order": "work_order"}[sort]  # fmt: skip
+                 "contradictions": "contradictions", "must_not": "must_not", "work_order": "work_order",
+                 "overdue": "overdue"}[sort]  # fmt: skip
     return lambda s: (getattr(s, attribute) is None, -(getattr(s, attribute) or 0), s.trainee)
 
 

@@ -257,36 +257,74 @@ def render_progress(p: Progress, console: Console) -> None:
         for s in p.scenarios_not_passed:
             todo.add_row(Text(s.scenario_id), Text(s.title), str(s.attempts), fmt_score(s.best))
         console.print(todo)
+    if p.curriculum:
+        render_path(p.curriculum, console)
     if p.practise_next:
         console.print(Text("接下来练什么:", style="bold"))
         for i, item in enumerate(p.practise_next, 1):
             console.print(Text(f"  {i}. {item}"))
 
 
+def render_path(path: dict, console: Console) -> None:
+    """The learning path: each stage passed (✓), the current one (→) with its scenarios, what to practise next."""
+    console.print(Text(f"学习路径: {path['title']}", style="bold"))
+    for stage in path["stages"]:
+        current = stage["id"] == path["current_stage"]
+        mark = "✓" if stage["done"] else ("→" if current else " ")
+        line = Text(f"  {mark} {stage['title']}  {stage['passed']}/{stage['total']} 个场景达到 {stage['pass_score']:g} 分",
+                    style="bold" if current else ("green" if stage["done"] else "dim"))  # fmt: skip
+        console.print(line)
+        if current:
+            for item in stage["scenarios"]:
+                best = fmt_score(item["best"]) if item["best"] is not None else "未练"
+                tick = "✓" if item["passed"] else "·"
+                console.print(Text(f"      {tick} {item['title'] or item['id']} ({item['id']}): {best}"))
+    if path["finished"]:
+        console.print(Text("  整条学习路径已完成。", style="green"))
+    elif path["next"]:
+        console.print(Text(f"  下一步: {', '.join(path['next'])}  (run_training.py practice {path['next'][0]})"))
+
+
+def assignment_cell(s: TeamStat) -> Text:
+    """Assignments done of those set, the overdue ones in red: ``3/5 逾期1``."""
+    if not s.assigned:
+        return Text("—")
+    cell = Text(f"{s.assignments_done}/{s.assigned}")
+    if s.overdue:
+        cell.append(f" 逾期{s.overdue}", style="red")
+    return cell
+
+
 def render_team(stats: list[TeamStat], console: Console, sort: str) -> None:
+    """One row per trainee. Columns that say nothing (no work orders, no assignments) are left out, and on a narrow
+    terminal the sparkline (under 120 columns) and the last practice day (under 100): the names and numbers must
+    stay readable. ``--json`` and ``--csv`` always have every column."""
     if not stats:
         console.print("还没有任何通话记录。")
         return
+    columns = [
+        ("学员", "left", lambda s: Text(s.trainee)),
+        ("通话", "right", lambda s: str(s.calls)),
+        ("最新", "right", lambda s: fmt_score(s.latest)),
+        ("最好", "right", lambda s: fmt_score(s.best)),
+        ("趋势", "right", lambda s: fmt_trend(s.trend)),
+        ("通过率", "right", lambda s: fmt_rate(s.pass_rate)),
+        ("最弱类别", "left", lambda s: Text(category_title(s.weakest) if s.weakest else "—")),
+        ("漏要点", "right", lambda s: str(s.points_missed)),
+        ("说错事实", "right", lambda s: Text(str(s.contradictions), style="red" if s.contradictions else "")),
+        ("违规", "right", lambda s: Text(str(s.must_not), style="red" if s.must_not else "")),
+    ]
+    if any(s.work_order is not None for s in stats):
+        columns.append(("工单", "right", lambda s: fmt_score(s.work_order)))
+    if any(s.assigned for s in stats):
+        columns.append(("作业", "right", assignment_cell))
+    if console.width >= 120:
+        columns.append(("走势", "left", lambda s: Text(sparkline(s.recent, 8), style="cyan")))
+    if console.width >= 100:
+        columns.append(("最后练习", "left", lambda s: local_time(s.last_at, short=True)[:5] if s.last_at else "—"))
     table = _table(f"团队成绩({len(stats)} 位学员, 按{TEAM_SORT_TITLES.get(sort, sort)}排序)")
-    for name, justify in (("学员", "left"), ("通话", "right"), ("最新", "right"), ("最好", "right"),
-                          ("趋势", "right"), ("通过率", "right"), ("最弱类别", "left"), ("漏要点", "right"),
-                          ("说错事实", "right"), ("违规", "right"), ("工单", "right"), ("走势", "left"), ("最后练习", "left")):  # fmt: skip
-        table.add_column(name, justify=justify, no_wrap=name != "学员", min_width=6 if name == "学员" else None)
+    for name, justify, _ in columns:
+        table.add_column(name, justify=justify, no_wrap=True, min_width=6 if name == "学员" else None)
     for s in stats:
-        weakest = category_title(s.weakest) if s.weakest else "—"
-        table.add_row(
-            Text(s.trainee),
-            str(s.calls),
-            fmt_score(s.latest),
-            fmt_score(s.best),
-            fmt_trend(s.trend),
-            fmt_rate(s.pass_rate),
-            Text(weakest),
-            str(s.points_missed),
-            Text(str(s.contradictions), style="red" if s.contradictions else ""),
-            Text(str(s.must_not), style="red" if s.must_not else ""),
-            fmt_score(s.work_order),
-            Text(sparkline(s.recent, 8), style="cyan"),
-            local_time(s.last_at, short=True)[:5],
-        )
+        table.add_row(*(cell(s) for _, _, cell in columns))
     console.print(table)
