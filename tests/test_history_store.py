@@ -524,3 +524,21 @@ def test_shipped_migrations_never_change(d):
     shipped = SHIPPED_MIGRATIONS[d.NAME]
     assert {v: h for v, h in hashes.items() if v in shipped} == shipped
     assert set(hashes) == set(shipped), "a new migration: add its hashes to SHIPPED_MIGRATIONS"
+
+
+def test_team_totals_kept_up_by_every_write_match_a_full_rebuild(store):
+    """Per-trainee totals move on call start and end, overrides and bulk imports; rebuilt from the calls they agree."""
+    play(store, new_call("甲", call_id="7ea000000001"), [turn(0, score=40), turn(1, score=60)], score=50, passed=False)
+    play(store, new_call("甲", started_at="2026-11-03T09:00:00Z"), [turn(0, score=90)], score=90, passed=True)
+    play(store, new_call("乙", started_at="2026-11-04T09:00:00Z"), [turn(0, score=70)], end=False)
+    store.add_override("7ea000000001", 0, 100, "录音里说了")
+    bulk = [new_call("乙", call_id=f"7eb00000000{i}", started_at=f"2026-11-0{i + 5}T09:00:00Z") for i in range(3)]
+    for i, call in enumerate(bulk):
+        call.turns.append(turn(0, score=60.0 + 10 * i))
+        call.status, call.scorecard = "complete", {"score": 60.0 + 10 * i, "passed": i > 0, "work_order": {"score": 50}}
+    store.import_calls(bulk)
+    kept = store.team_rows()
+    store.rebuild_summaries()
+    assert store.team_rows() == kept
+    assert [(r.trainee, r.calls, r.complete, r.passed, r.best) for r in kept] == [
+        ("乙", 4, 3, 2, 80.0), ("甲", 2, 2, 1, 90.0)]  # fmt: skip

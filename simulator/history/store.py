@@ -306,7 +306,7 @@ class HistoryStore(HistoryQueries):
                 turn_rows.extend(turn_values(call.call_id, t) for t in call.turns)
             conn.executemany(_INSERT_CALL, call_rows)
             conn.executemany(_UPSERT_TURN, turn_rows)
-            summaries.refresh(conn, self._d, [c.call_id for c in calls], trainees=True)
+            summaries.refresh(conn, self._d, [c.call_id for c in calls], trainees=True, new=True)
         self.checkpoint()
         return len(calls)
 

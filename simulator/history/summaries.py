@@ -135,6 +135,26 @@ SELECT trainee, COUNT(*), COUNT(CASE WHEN status = 'complete' THEN 1 END),
        COUNT(CASE WHEN status = 'complete' THEN work_order_score END)
   FROM calls WHERE {_OF_THE_TRAINEES} GROUP BY trainee""",
 )
+# New calls only (a bulk import of calls not yet saved): their totals are added, no trainee's calls rescanned.
+_LARGER = (
+    "CASE WHEN excluded.{c} IS NULL THEN trainee_calls.{c} "
+    "WHEN trainee_calls.{c} IS NULL OR excluded.{c} > trainee_calls.{c} THEN excluded.{c} ELSE trainee_calls.{c} END"
+)
+ADD_TRAINEE_CALLS = (
+    f"""INSERT INTO trainee_calls (trainee, calls, complete, passed, best, last_at, work_order_sum, work_order_n)
+SELECT trainee, COUNT(*), COUNT(CASE WHEN status = 'complete' THEN 1 END),
+       COUNT(CASE WHEN status = 'complete' AND passed = 1 THEN 1 END),
+       MAX(CASE WHEN status = 'complete' THEN COALESCE(reviewed_score, score) END), MAX(started_at),
+       SUM(CASE WHEN status = 'complete' THEN work_order_score END),
+       COUNT(CASE WHEN status = 'complete' THEN work_order_score END)
+  FROM calls WHERE call_id IN (SELECT call_id FROM refresh_ids) GROUP BY trainee
+ON CONFLICT (trainee) DO UPDATE SET
+   calls = trainee_calls.calls + excluded.calls, complete = trainee_calls.complete + excluded.complete,
+   passed = trainee_calls.passed + excluded.passed, best = {_LARGER.format(c="best")},
+   last_at = {_LARGER.format(c="last_at")},
+   work_order_sum = COALESCE(trainee_calls.work_order_sum, 0) + COALESCE(excluded.work_order_sum, 0),
+   work_order_n = trainee_calls.work_order_n + excluded.work_order_n""",
+)
 SUMMARY_TABLES = (
     "call_category", "call_forbidden", "trainee_category", "trainee_forbidden", "call_substance", "trainee_substance",
     "trainee_calls",
@@ -184,11 +204,15 @@ def backfill(d: ModuleType, group: tuple[str, ...]) -> tuple[str, ...]:
     )
 
 
-def refresh(conn, d: ModuleType, call_ids: Iterable[str], *, calls: bool = True, trainees: bool = False) -> None:
+def refresh(
+    conn, d: ModuleType, call_ids: Iterable[str], *, calls: bool = True, trainees: bool = False, new: bool = False
+) -> None:
     """Recompute, inside the caller's transaction, the per-call summaries of these calls (``calls``) and the
-    per-trainee call totals of their trainees (``trainees``)."""
+    per-trainee call totals of their trainees (``trainees``; ``new``: the calls were not in the store before this
+    transaction, so their totals are added instead of each trainee's calls being counted again)."""
     call_ids = list(call_ids)
-    group = (REFRESH_SUMMARIES if calls else ()) + (REFRESH_TRAINEE_CALLS if trainees else ())
+    trainee_group = (ADD_TRAINEE_CALLS if new else REFRESH_TRAINEE_CALLS) if trainees else ()
+    group = (REFRESH_SUMMARIES if calls else ()) + trainee_group
     if not call_ids or not group:
         return
     if len(call_ids) == 1:
