@@ -22,7 +22,8 @@ SUDO=""
 if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null; then SUDO="sudo"; fi
 
 apt_packages=(python3 python3-venv python3-dev gcc espeak-ng libespeak-ng1 sox libportaudio2 portaudio19-dev)
-if [ "$with_browser" = 1 ]; then apt_packages+=(chromium fonts-wqy-microhei); fi  # a CJK font, else the report renders boxes
+# A CJK font, else the report renders boxes; the driver lets the console's tests steer the browser (Selenium).
+if [ "$with_browser" = 1 ]; then apt_packages+=(chromium chromium-driver fonts-wqy-microhei); fi
 if [ "$with_postgres" = 1 ]; then apt_packages+=(postgresql); fi
 
 missing=()

@@ -110,3 +110,14 @@ def assignment_state(due: str, done_at: str | None, *, today: date | None = None
         done_day = datetime.fromisoformat(done_at.replace("Z", "+00:00")).astimezone().date()
         return AssignmentState("late" if done_day.isoformat() > due else "done")
     return AssignmentState("overdue" if today.isoformat() > due else "open")
+
+
+def todo_rows(store, trainee: str) -> list[dict]:
+    """A trainee's assignments with their state, as ``todo --json`` prints them (``store``: a HistoryStore)."""
+    from dataclasses import asdict
+
+    rows = []
+    for a in store.assignment_statuses(trainee):
+        state = assignment_state(a.due, a.done_at)
+        rows.append({**asdict(a), "state": state.key, "state_title": state.title})
+    return rows

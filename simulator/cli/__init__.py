@@ -20,6 +20,7 @@ GROUPS = (
     "simulator.cli.history_cmds",  # history, progress, team, review, report
     "simulator.cli.people_cmds",  # users, assign, todo, audit
     "simulator.cli.db_cmds",  # db migrate, db import, db info
+    "simulator.cli.console_cmds",  # serve
 )
 
 

@@ -190,7 +190,9 @@ def cmd_assign(args: argparse.Namespace) -> int:
             actor=current_actor(args.by),
         )  # fmt: skip
     if args.json:
-        print_json([_assignment_json(a) for a in made])
+        from dataclasses import asdict
+
+        print_json([asdict(a) for a in made])
     else:
         kind = "考试" if args.exam else "练习"
         print(
@@ -201,24 +203,9 @@ def cmd_assign(args: argparse.Namespace) -> int:
     return 0
 
 
-def _assignment_json(a) -> dict:
-    from dataclasses import asdict
-
-    return asdict(a)
-
-
-def todo_rows(store, trainee: str) -> list[dict]:
-    """A trainee's assignments with their state, as ``todo --json`` prints them."""
-    from simulator.people import assignment_state
-
-    rows = []
-    for a in store.assignment_statuses(trainee):
-        state = assignment_state(a.due, a.done_at)
-        rows.append({**_assignment_json(a), "state": state.key, "state_title": state.title})
-    return rows
-
-
 def cmd_todo(args: argparse.Namespace) -> int:
+    from simulator.people import todo_rows
+
     with _store(args, create=False) as store:
         rows = todo_rows(store, args.trainee)
     columns = ("id", "scenario_id", "due", "exam", "min_score", "attempts", "best", "state", "done_at")

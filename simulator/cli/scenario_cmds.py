@@ -89,63 +89,6 @@ def cmd_list(args: argparse.Namespace) -> int:
 _MOOD_ZH = {"calm": "平静", "anxious": "焦急", "distressed": "痛苦", "angry": "愤怒"}
 
 
-def _condition_text(when, scenario=None, turn=None) -> str:
-    """A branch condition in the words a trainee sees: category titles and key-point texts, not ids."""
-    from scoring.guide import category_title
-
-    if when is None:
-        return "其他情况"
-    texts = {p.id: p.text for p in turn.key_points} if turn is not None else {}
-    parts = []
-    if when.hit is not None:
-        parts.append(f"做到「{category_title(when.hit)}」")
-    if when.missed is not None:
-        parts.append(f"漏了「{category_title(when.missed)}」")
-    if when.point is not None:
-        parts.append(f"说到「{texts.get(when.point, when.point)}」")
-    if when.missed_point is not None:
-        parts.append(f"没说到「{texts.get(when.missed_point, when.missed_point)}」")
-    for key, yes, no in (("forbidden", "用了禁语", "没用禁语"), ("must_not", "说了不能说的话", "没说不能说的话"),
-                         ("contradiction", "说错了事实", "没说错事实")):  # fmt: skip
-        value = getattr(when, key)
-        if value is not None:
-            parts.append(yes if value else no)
-    if when.score_below is not None:
-        parts.append(f"得分 < {when.score_below:g}")
-    if when.score_at_least is not None:
-        parts.append(f"得分 ≥ {when.score_at_least:g}")
-    return " 且 ".join(parts) or "总是"
-
-
-def graph_text(scenario, kind: str) -> str:
-    """The turn graph as Mermaid (``flowchart TD``) or Graphviz DOT, edges labelled with their conditions."""
-    from simulator.scenario import END
-
-    def label(text: str) -> str:
-        return text.replace('"', "'").replace("\n", " ")
-
-    edges = [
-        (turn.id, branch.goto, _condition_text(branch.when, scenario, turn))
-        for turn in scenario.turns.values()
-        for branch in turn.next
-    ]
-    if kind == "mermaid":
-
-        def node(tid: str) -> str:  # Mermaid ids: no hyphens, and "end" is a keyword
-            return "call_end" if tid == END else "t_" + tid.replace("-", "_")
-
-        lines = ["flowchart TD"]
-        lines += [f'    {node(tid)}["{tid}: {label(turn.say[:24])}"]' for tid, turn in scenario.turns.items()]
-        lines.append(f'    {node(END)}(["结束"])')
-        lines += [f'    {node(a)} -->|"{label(why)}"| {node(b)}' for a, b, why in edges]
-        return "\n".join(lines) + "\n"
-    lines = [f'digraph "{scenario.id}" {{', "    rankdir=TB;", '    node [shape=box, fontname="Noto Sans CJK SC"];']
-    lines += [f'    "{tid}" [label="{tid}\\n{label(turn.say[:24])}"];' for tid, turn in scenario.turns.items()]
-    lines.append(f'    "{END}" [label="结束", shape=oval];')
-    lines += [f'    "{a}" -> "{b}" [label="{label(why)}"];' for a, b, why in edges]
-    return "\n".join(lines) + "\n}\n"
-
-
 def cmd_show(args: argparse.Namespace) -> int:
     from simulator.library import find_scenario
     from simulator.scenario import END
@@ -157,6 +100,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         print_json(asdict(s))
         return 0
     if args.graph:
+        from simulator.turn_graph import graph_text
+
         print(graph_text(s, args.graph), end="")
         return 0
     from rich.markup import escape
@@ -187,6 +132,8 @@ def cmd_show(args: argparse.Namespace) -> int:
             if branch.goto != END and branch.goto not in order:
                 order.append(branch.goto)
     order += [tid for tid in s.turns if tid not in order]
+    from simulator.turn_graph import condition_text
+
     for tid in order:
         turn = s.turns[tid]
         out.print(f"\n[bold]{tid}[/]" + ("  (开始)" if tid == s.start else ""))
@@ -197,7 +144,7 @@ def cmd_show(args: argparse.Namespace) -> int:
             out.print(f"  [green]要点:[/] {escape(point.text)}")
         for branch in turn.next:
             target = "结束" if branch.goto == END else branch.goto
-            out.print(f"  [yellow]{escape(_condition_text(branch.when, s, turn))}[/] → [bold]{target}[/]")
+            out.print(f"  [yellow]{escape(condition_text(branch.when, s, turn))}[/] → [bold]{target}[/]")
     return 0
 
 

@@ -21,6 +21,7 @@ from simulator.history.rows import (
     ForbiddenCount,
     Review,
     ScenarioResult,
+    ScenarioSummary,
     ScoredCall,
     SubstanceCount,
     TeamRow,
@@ -307,6 +308,16 @@ class HistoryQueries:
             params,
         )
         return from_rows(WeekPoint, rows)
+
+    def scenario_summary(self) -> list[ScenarioSummary]:
+        rows = self._read(
+            "SELECT scenario_id, COUNT(DISTINCT trainee) AS trainees, COUNT(*) AS attempts, "
+            f"{_COMPLETE} AS complete, {_PASSED} AS passed, "
+            f"AVG(CASE WHEN status = 'complete' THEN {_EFFECTIVE} END) AS mean, "
+            f"MAX(CASE WHEN status = 'complete' THEN {_EFFECTIVE} END) AS best "
+            "FROM calls GROUP BY scenario_id ORDER BY scenario_id"
+        )
+        return from_rows(ScenarioSummary, rows)
 
     # ---- people, assignments, audit -----------------------------------------------------------
 

@@ -205,6 +205,19 @@ class WeekPoint:
 
 
 @dataclass
+class ScenarioSummary:
+    """How the whole centre does on one scenario (the console's scenario library)."""
+
+    scenario_id: str
+    trainees: int
+    attempts: int
+    complete: int
+    passed: int
+    mean: float | None
+    best: float | None
+
+
+@dataclass
 class User:
     """A person of the centre: a trainee, a mentor or a supervisor."""
 
