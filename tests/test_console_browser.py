@@ -10,6 +10,7 @@ import struct
 import threading
 import time
 import wave
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -65,7 +66,9 @@ def console_url(tmp_path):
     thread.join(timeout=10)
 
 
+@contextmanager
 def browser(tmp_path: Path, *, scripts: bool = True):
+    """Chromium steered through chromium-driver; a step that fails leaves ``failure.png`` in ``tmp_path``."""
     try:
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
@@ -81,7 +84,15 @@ def browser(tmp_path: Path, *, scripts: bool = True):
         options.add_argument(flag)
     if not scripts:
         options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
-    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    try:
+        yield driver
+    except BaseException:
+        driver.save_screenshot(str(tmp_path / "failure.png"))
+        print(f"screenshot: {tmp_path / 'failure.png'}")
+        raise
+    finally:
+        driver.quit()
 
 
 def submit(driver, button) -> None:
@@ -121,8 +132,7 @@ def test_a_supervisor_signs_in_reviews_a_call_with_its_recording_and_assigns(con
     from selenium.webdriver.common.by import By
 
     url, db = console_url
-    driver = browser(tmp_path)
-    try:
+    with browser(tmp_path) as driver:
         sign_in(driver, url)
         assert driver.current_url.endswith("/team")
         assert "小王" in driver.find_element(By.ID, "team").text
@@ -148,26 +158,13 @@ def test_a_supervisor_signs_in_reviews_a_call_with_its_recording_and_assigns(con
         with HistoryStore(db) as s:
             (made,) = s.assignment_statuses("小王")
         assert (made.scenario_id, made.due, made.assigned_by) == ("online-filing", "2099-01-31", "张主任")
-    except BaseException:
-        driver.save_screenshot(str(tmp_path / "failure.png"))
-        print(f"screenshot: {tmp_path / 'failure.png'}")
-        raise
-    finally:
-        driver.quit()
 
 
 def test_sign_in_and_override_work_with_scripts_disabled(console_url, tmp_path):
     url, db = console_url
-    driver = browser(tmp_path, scripts=False)
-    try:
+    with browser(tmp_path, scripts=False) as driver:
         sign_in(driver, url, "/calls/aaaa00000001")
         assert driver.current_url.endswith("/calls/aaaa00000001")  # back where the supervisor was going
         override(driver, url)
-    except BaseException:
-        driver.save_screenshot(str(tmp_path / "failure.png"))
-        print(f"screenshot: {tmp_path / 'failure.png'}")
-        raise
-    finally:
-        driver.quit()
     with HistoryStore(db) as s:
         assert [r.new_score for r in s.reviews("aaaa00000001")] == [80]

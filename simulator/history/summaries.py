@@ -125,15 +125,16 @@ REFRESH_SUMMARIES = REFRESH_CATEGORIES_AND_FORBIDDEN + REFRESH_SUBSTANCE
 # Per trainee (migration 8): what team lists, recomputed from the trainee's calls when a call starts or ends, a
 # score is overridden or calls are imported; not on each turn, which changes none of it.
 _OF_THE_TRAINEES = "trainee IN (SELECT trainee FROM calls WHERE call_id IN (SELECT call_id FROM refresh_ids))"
-REFRESH_TRAINEE_CALLS = (
-    f"DELETE FROM trainee_calls WHERE {_OF_THE_TRAINEES}",
-    f"""INSERT INTO trainee_calls (trainee, calls, complete, passed, best, last_at, work_order_sum, work_order_n)
+_TRAINEE_TOTALS = """INSERT INTO trainee_calls (trainee, calls, complete, passed, best, last_at, work_order_sum, work_order_n)
 SELECT trainee, COUNT(*), COUNT(CASE WHEN status = 'complete' THEN 1 END),
        COUNT(CASE WHEN status = 'complete' AND passed = 1 THEN 1 END),
        MAX(CASE WHEN status = 'complete' THEN COALESCE(reviewed_score, score) END), MAX(started_at),
        SUM(CASE WHEN status = 'complete' THEN work_order_score END),
        COUNT(CASE WHEN status = 'complete' THEN work_order_score END)
-  FROM calls WHERE {_OF_THE_TRAINEES} GROUP BY trainee""",
+  FROM calls WHERE {calls} GROUP BY trainee"""
+REFRESH_TRAINEE_CALLS = (
+    f"DELETE FROM trainee_calls WHERE {_OF_THE_TRAINEES}",
+    _TRAINEE_TOTALS.replace("{calls}", _OF_THE_TRAINEES),
 )
 # New calls only (a bulk import of calls not yet saved): their totals are added, no trainee's calls rescanned.
 _LARGER = (
@@ -141,13 +142,8 @@ _LARGER = (
     "WHEN trainee_calls.{c} IS NULL OR excluded.{c} > trainee_calls.{c} THEN excluded.{c} ELSE trainee_calls.{c} END"
 )
 ADD_TRAINEE_CALLS = (
-    f"""INSERT INTO trainee_calls (trainee, calls, complete, passed, best, last_at, work_order_sum, work_order_n)
-SELECT trainee, COUNT(*), COUNT(CASE WHEN status = 'complete' THEN 1 END),
-       COUNT(CASE WHEN status = 'complete' AND passed = 1 THEN 1 END),
-       MAX(CASE WHEN status = 'complete' THEN COALESCE(reviewed_score, score) END), MAX(started_at),
-       SUM(CASE WHEN status = 'complete' THEN work_order_score END),
-       COUNT(CASE WHEN status = 'complete' THEN work_order_score END)
-  FROM calls WHERE call_id IN (SELECT call_id FROM refresh_ids) GROUP BY trainee
+    _TRAINEE_TOTALS.replace("{calls}", "call_id IN (SELECT call_id FROM refresh_ids)")
+    + f"""
 ON CONFLICT (trainee) DO UPDATE SET
    calls = trainee_calls.calls + excluded.calls, complete = trainee_calls.complete + excluded.complete,
    passed = trainee_calls.passed + excluded.passed, best = {_LARGER.format(c="best")},
