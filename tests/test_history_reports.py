@@ -218,3 +218,14 @@ def test_sparkline_is_one_character_per_score():
     scores = [rng.uniform(0, 100) for _ in range(100)]
     line = sparkline(scores, width=60)
     assert len(line) == 60 and sparkline([0, 100]) == "▁█"
+
+
+def test_a_trainee_who_misses_nothing_has_no_weakest_category(db_url):
+    from simulator.history.reports import team
+
+    with HistoryStore(db_url) as s:
+        for i in range(3):
+            play(s, new_call("满分", started_at=f"2026-11-0{i + 1}T09:00:00Z"),
+                 [turn(0, expected=("greeting", "empathy"), score=100)], score=100, passed=True)  # fmt: skip
+        (row,) = team(s)
+    assert (row.weakest, row.weakest_rate) == ("", None)

@@ -499,8 +499,8 @@ def team(store: HistoryStore, sort: str = "name", reverse: bool = False, names=N
         raise TrainerError(f"不能按 {sort!r} 排序 - 可选: {', '.join(TEAM_SORTS)}")
     weakest: dict[str, tuple[str, float]] = {}
     for c in store.category_totals():
-        if c.expected < MIN_EXPECTED:
-            continue
+        if c.expected < MIN_EXPECTED or not c.missed:
+            continue  # a category never missed is nobody's weakest
         rate = c.missed / c.expected
         if c.trainee not in weakest or rate > weakest[c.trainee][1]:
             weakest[c.trainee] = (c.category, rate)
