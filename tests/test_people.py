@@ -163,3 +163,15 @@ def test_a_broken_path_names_file_and_line(tmp_path):
     assert f"{broken}:4:" in text and "及格线" in text and f"{broken}:5:" in text and "'nope'" in text
     with pytest.raises(NotFound, match="new-agent"):
         load_curriculum("no-such-path")
+
+
+def test_a_scenario_tried_below_the_stage_mark_is_never_called_untried(centre):
+    """The scorer passed the call at 70; the path's first week wants 80: the advice says how far, not '还没练过'."""
+    from test_history_store import new_call, play, turn
+
+    with HistoryStore(centre) as store:
+        play(store, new_call("小王", "wrong-courtroom"), [turn(0, score=70)], score=70, passed=True)
+    progress = ok("progress", "小王", "--db", centre)
+    assert "wrong-courtroom" in progress["curriculum"]["next"]
+    (advice,) = [a for a in progress["practise_next"] if "wrong-courtroom" in a]
+    assert advice == "再练场景 wrong-courtroom(最好 70 分, 本阶段要 80 分)"

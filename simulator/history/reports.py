@@ -259,6 +259,7 @@ class Progress:
     scenarios_not_passed: list[ScenarioStat] = field(default_factory=list)
     practise_next: list[str] = field(default_factory=list)
     curriculum: dict | None = None  # where the trainee stands on the learning path (curriculum.Standing.to_json)
+    path_next: list[ScenarioStat] = field(default_factory=list)  # the path's next scenarios, as tried so far
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -376,6 +377,13 @@ def progress(
             scenario_categories=scenario_categories,
         )
         result.curriculum = place.to_json()
+        tried = {r.scenario_id: r for r in results}
+        result.path_next = [
+            ScenarioStat(sid, r.scenario_title, r.attempts, r.complete, r.best, r.last_at)
+            if (r := tried.get(sid))
+            else ScenarioStat(sid, (library or {}).get(sid, ""), 0, 0, None, "")
+            for sid in place.next_scenarios
+        ]
         titles = library or {}
         for stage in result.curriculum["stages"]:
             for item in stage["scenarios"]:
@@ -389,12 +397,23 @@ def _point(call: ScoredCall) -> TrendPoint:
                       call.reviewed_score is not None, call.passed)  # fmt: skip
 
 
-def _scenarios_to_practise(p: Progress) -> list[ScenarioStat]:
-    """The scenarios not passed, in the learning path's order when the trainee is on one."""
+def _scenarios_to_practise(p: Progress) -> tuple[list[ScenarioStat], float | None]:
+    """The scenarios to practise and the mark they must reach: on a learning path its next ones and the current
+    stage's pass mark; otherwise those not passed yet (the scorer's verdict)."""
     if not p.curriculum or p.curriculum["finished"]:
-        return p.scenarios_not_passed
-    by_id = {s.scenario_id: s for s in p.scenarios_not_passed}
-    return [by_id.get(sid) or ScenarioStat(sid, "", 0, 0, None, "") for sid in p.curriculum["next"]]
+        return p.scenarios_not_passed, None
+    stage = next(st for st in p.curriculum["stages"] if st["id"] == p.curriculum["current_stage"])
+    return p.path_next, stage["pass_score"]
+
+
+def _how_far(s: ScenarioStat, mark: float | None) -> str:
+    """Where the trainee is on a scenario, in the words of the advice: never tried, tried and not finished, the best
+    score against the mark to reach (the stage's, or the scorer's pass)."""
+    if s.best is not None:
+        return f"(最好 {s.best:g} 分, 本阶段要 {mark:g} 分)" if mark is not None else f"(最好 {s.best:g} 分, 未通过)"
+    if s.attempts:
+        return f"(练过 {s.attempts} 次, 还没完成)"
+    return "(还没练过)"
 
 
 def progress_advice(p: Progress, limit: int = 3) -> list[str]:
@@ -404,6 +423,7 @@ def progress_advice(p: Progress, limit: int = 3) -> list[str]:
     forbidden = sorted(p.forbidden_still_used, key=lambda f: (severity_rank.get(f.severity, 3), -f.recent_uses))
     weak = [c for c in p.categories if _weakness(c) is not None and _weakness(c) >= WEAK_RATE]
     gaps = [g for g in p.substance if g.recent_uses and g.kind in ("contradiction", "must_not")]
+    to_practise, mark = _scenarios_to_practise(p)
     queues: list[list[str]] = [
         [
             f"{SUBSTANCE_TITLES[g.kind]}:「{g.text}」(场景 {g.scenario_id}, 最近 {RECENT_CALLS} 通里 {g.recent_uses} 次)"
@@ -418,17 +438,7 @@ def progress_advice(p: Progress, limit: int = 3) -> list[str]:
             + (f", 标准用语「{category_standard(c.category)}」" if category_standard(c.category) else "")
             for c in weak
         ],
-        [
-            f"再练场景 {s.scenario_id}"
-            + (
-                f"(最好 {s.best:g} 分, 未通过)"
-                if s.best is not None
-                else f"(练过 {s.attempts} 次, 还没完成)"
-                if s.attempts
-                else "(还没练过)"
-            )
-            for s in _scenarios_to_practise(p)
-        ],
+        [f"再练场景 {s.scenario_id}{_how_far(s, mark)}" for s in to_practise],
     ]
     chosen: list[str] = []
     while len(chosen) < limit and any(queues):
