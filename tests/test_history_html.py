@@ -216,3 +216,25 @@ def read_png(path: Path) -> tuple[int, int, list[tuple[int, ...]]]:
         pixels.extend(tuple(line[i : i + 3]) for i in range(0, stride, bpp))
         prev = line
     return width, height, pixels
+
+
+def test_a_long_suggestion_widens_the_forbidden_chart_instead_of_being_cut():
+    from simulator.history.html_report import _text_width, forbidden_svg
+
+    suggest = "这个问题我需要先向承办法官核实一下，核实后我在今天下班前给您回电话，请您保持电话畅通"
+    svg = forbidden_svg([["不知道", suggest, "major", 5], ["你自己查", "我帮您查询一下", "minor", 1]])
+    width = float(re.search(r"width='([\d.]+)'", svg).group(1))
+    assert width >= 160 + 560 + _text_width(f"5 次 → 「{suggest}」")
+
+
+def test_a_team_with_fewer_than_four_weeks_draws_its_calls_not_one_dot(tmp_path):
+    from simulator.history.html_report import build_report
+
+    with HistoryStore(tmp_path / "h.db") as store:
+        for day, score in ((2, 60), (3, 70), (4, 90)):
+            play(store, new_call("小王", started_at=f"2026-11-0{day}T09:00:00Z"), [turn(0, score=score)],
+                 score=score, passed=True)  # fmt: skip
+        page, _ = build_report(store)
+    chart = page[page.index("id='trend-chart'") :]
+    chart = chart[: chart.index("</svg>")]
+    assert chart.count("class='dot'") == 3 and "最近 3 通" in page

@@ -108,6 +108,24 @@ def build_report(
 # ---- the two kinds of report -------------------------------------------------------------------
 
 
+MIN_WEEKS = 4  # fewer weekly means than this draw a dot or two, not a trend
+
+
+def _team_trend(store: HistoryStore, weekly) -> str:
+    """The team's weekly mean; with fewer than four weeks, each of the latest complete calls instead."""
+    if len(weekly) >= MIN_WEEKS:
+        chart = trend_svg([w.mean for w in weekly], [w.week for w in weekly], chart_id="trend-chart")
+        return _section("成绩走势", "全体学员每周完成通话的平均分", chart)
+    calls = store.list_calls(status="complete", limit=RECENT_TEAM_CALLS)[::-1]
+    chart = trend_svg([c.effective_score for c in calls], [c.started_at[5:10] for c in calls], chart_id="trend-chart")
+    return _section(
+        "成绩走势", f"全体学员最近 {len(calls)} 通完成的通话, 按时间先后 (不足 {MIN_WEEKS} 周, 不按周平均)", chart
+    )
+
+
+RECENT_TEAM_CALLS = 300
+
+
 def _team_body(store: HistoryStore, names) -> tuple[str, dict]:
     stats = team(store, "name", names=names)
     weekly = store.weekly_scores()
@@ -121,11 +139,7 @@ def _team_body(store: HistoryStore, names) -> tuple[str, dict]:
     for c in matrix:
         rows.setdefault(names.name(c.trainee), {})[c.category] = (c.expected, c.missed)
     parts = [
-        _section(
-            "成绩走势",
-            "全体学员每周完成通话的平均分",
-            trend_svg([w.mean for w in weekly], [w.week for w in weekly], chart_id="trend-chart"),
-        ),
+        _team_trend(store, weekly),
         _section("学员一览", f"共 {len(stats)} 位学员", _team_table(stats)),
         _section(
             "类别热力图",
@@ -385,7 +399,10 @@ def forbidden_svg(entries: list[list]) -> str:
     if not entries:
         return "<p>没有用过服务禁语。</p>"
     label_w, bar_w, row_h = 160, 560, 28
-    width, height = label_w + bar_w + 260, row_h * len(entries) + 12
+    notes = [f"{e[3]} 次" + (f" (最近 {e[4]})" if len(e) > 4 and e[4] else "") + f" → 「{e[1]}」" for e in entries]
+    # The widest note decides the width, so a long suggestion is never cut at the right edge.
+    note_w = max(_text_width(note) for note in notes) + 16
+    width, height = label_w + bar_w + note_w, row_h * len(entries) + 12
     top = max(e[3] for e in entries) or 1
     parts = [f"<svg id='forbidden-chart' class='chart' role='img' aria-label='服务禁语次数' "
              f"viewBox='0 0 {width} {height}' width='{width}' height='{height}' xmlns='http://www.w3.org/2000/svg'>"]  # fmt: skip
@@ -398,9 +415,13 @@ def forbidden_svg(entries: list[list]) -> str:
         parts.append(f"<text x='{label_w - 8}' y='{y + 17}' class='label' text-anchor='end'>「{esc(phrase)}」</text>")
         parts.append(f"<rect class='{style}' x='{label_w}' y='{y + 3}' width='{length:.1f}' height='{row_h - 8}'>"
                      f"<title>{esc(phrase)}: {uses} 次; 应改说「{esc(suggest)}」</title></rect>")  # fmt: skip
-        note = f"{uses} 次" + (f" (最近 {recent})" if recent else "") + f" → 「{suggest}」"
-        parts.append(f"<text x='{label_w + length + 6:.1f}' y='{y + 17}' class='value'>{esc(note)}</text>")
+        parts.append(f"<text x='{label_w + length + 6:.1f}' y='{y + 17}' class='value'>{esc(notes[i])}</text>")
     return "".join(parts) + "</svg>"
+
+
+def _text_width(text: str, size: float = 14) -> float:
+    """About how wide ``text`` draws: a CJK character a full em, anything else half of one."""
+    return sum(size if ord(ch) > 0x2E7F else size / 2 for ch in text)
 
 
 def sparkline_svg(scores: list[float]) -> str:
