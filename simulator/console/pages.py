@@ -172,7 +172,7 @@ def highlighted(turn: dict, analysis: dict) -> list[tuple[str, str, str]]:
 
 
 async def call(request: Request, ctx: Context, viewer: Viewer, error: str = "", status: int = 200) -> Response:
-    from simulator.history.reports import call_detail, category_title
+    from simulator.history.reports import call_detail, category_title, substance_text
     from simulator.history.terminal import local_time
 
     call_id = _call_for(ctx, viewer, request.path_params["call_id"])
@@ -182,6 +182,8 @@ async def call(request: Request, ctx: Context, viewer: Viewer, error: str = "", 
     for turn in detail["turns"]:
         turn["pieces"] = highlighted(turn, analysis.get(turn["index"], {}))
         turn["audio"] = bool(turn["audio_path"]) and audio_file(turn["audio_path"]) is not None
+        for key in ("points_hit", "points_missed"):
+            turn[f"{key}_text"] = [substance_text(detail["scenario_id"], p) for p in turn[key]]
     return ctx.render(request, viewer, "call.html", {
         "d": detail, "category_title": category_title, "local_time": local_time, "error": error,
     }, status=status)  # fmt: skip

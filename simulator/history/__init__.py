@@ -13,6 +13,6 @@ slowing ``--help``.
 TEAM_SORT_TITLES = {
     "name": "姓名", "calls": "通话数", "latest": "最新成绩", "best": "最好成绩", "trend": "趋势", "pass_rate": "通过率",
     "weakest": "最弱类别", "last": "最后练习", "contradictions": "说错事实", "must_not": "违规", "work_order": "工单",
-    "overdue": "逾期作业",
+    "overdue": "逾期作业", "points_missed": "漏要点",
 }  # fmt: skip
 TEAM_SORTS = tuple(TEAM_SORT_TITLES)

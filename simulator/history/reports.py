@@ -562,7 +562,7 @@ def _team_key(sort: str):
         return lambda s: (_neg_text(s.last_at), s.trainee)
     attribute = {"calls": "calls", "latest": "latest", "best": "best", "trend": "trend", "pass_rate": "pass_rate",
                  "contradictions": "contradictions", "must_not": "must_not", "work_order": "work_order",
-                 "overdue": "overdue"}[sort]  # fmt: skip
+                 "overdue": "overdue", "points_missed": "points_missed"}[sort]  # fmt: skip
     return lambda s: (getattr(s, attribute) is None, -(getattr(s, attribute) or 0), s.trainee)
 
 
