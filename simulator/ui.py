@@ -357,4 +357,7 @@ def listening_panel(level_db: float, reply: LiveReply, settings: ListenSettings)
     lines.append(f"  {reply.elapsed_s:4.1f} 秒  ({hint})", style="dim")
     if reply.partial_text:
         lines.append(f"\n已识别: {escape(reply.partial_text)}")
+    if reply.too_noisy and not settings.push_to_talk:
+        lines.append("\n环境太吵, 分不出您的声音: 请换个安静的地方, 或加 --push-to-talk (按回车开始、再按回车结束)",
+                     style="yellow")  # fmt: skip
     return lines

@@ -2,8 +2,13 @@
 over. ``LiveReply`` takes 16-bit mono chunks (from the microphone, or from WAV files on the bench) and keeps them
 whole, so the reply can be saved as a WAV a mentor can listen to.
 
-- a chunk is speech when its level is ``MARGIN_DB`` over the room's noise floor (the quiet end of
-  the last seconds), clamped to ``SPEECH_DB_RANGE``;
+- the room is measured first: over the first ``CALIBRATE_S`` nothing counts as speech, and the noise floor is the
+  quiet end of the last seconds from then on;
+- a chunk is speech when its level is ``MARGIN_DB`` over that floor (clamped to ``THRESHOLD_DB_RANGE``, quiet rooms
+  to loud ones), and a reply has started only after ``MIN_SPEECH_S`` of speech in one phrase: a cough, a door or a
+  click is dropped, and the end pause never starts on room noise;
+- a floor above ``TOO_NOISY_DB`` is a room the trainee cannot be heard over: ``too_noisy`` says so, and the
+  listener suggests push-to-talk;
 - a pause of ``phrase_pause_s`` closes a phrase of at least ``min_phrase_s``, which a background
   thread recognizes at once (``WhisperRecognizer.transcribe_phrase``) while the trainee goes on
   speaking, so when the reply ends only its last phrase is still being recognized (a last phrase too
@@ -30,7 +35,10 @@ if TYPE_CHECKING:
     import speech_recognition as sr
 
 MARGIN_DB = 12.0  # speech is this much louder than the room's noise floor
-SPEECH_DB_RANGE = (-50.0, -35.0)  # ...but the threshold stays within this range (dBFS)
+THRESHOLD_DB_RANGE = (-55.0, -20.0)  # ...but the threshold stays within this range (dBFS)
+CALIBRATE_S = 0.3  # the room is measured over this much audio before anything counts as speech
+MIN_SPEECH_S = 0.25  # speech within one phrase needed before a reply has started
+TOO_NOISY_DB = -32.0  # a noise floor above this leaves no room for a voice at a normal distance
 FLOOR_WINDOW_S = 10.0  # the noise floor is the quiet end of this much recent audio
 PHRASE_PREROLL_S = 0.2  # audio kept before the first loud chunk (soft consonants start quietly)
 PHRASE_TAIL_S = 0.2  # and after the last one
@@ -100,6 +108,7 @@ class LiveReply:
         self._phrase_start: int | None = None  # sample index where the open phrase starts
         self._last_voiced_end = 0  # sample index after the last speech chunk
         self.heard_speech = False
+        self._phrase_voiced_s = 0.0  # speech in the open phrase, before the reply has started
         self.speech_end_at: float | None = None
         self._queue: queue.Queue[tuple[np.ndarray, bool] | None] = queue.Queue()
         self._results: list[Transcript] = []
@@ -116,38 +125,58 @@ class LiveReply:
 
     @property
     def silence_s(self) -> float:
-        """Seconds since the last speech (since the start when nothing was said yet)."""
+        """Seconds since the last speech (or burst of sound; since the start when there was none)."""
         return (self._samples - self._last_voiced_end) / self.rate
 
     @property
     def partial_text(self) -> str:
         return "".join(t.text for t in list(self._results))
 
-    def threshold_db(self) -> float:
+    def noise_floor_db(self) -> float:
         import numpy as np
 
-        floor = float(np.percentile(self._levels, 5)) if self._levels else -100.0
-        low, high = SPEECH_DB_RANGE
-        return min(max(floor + MARGIN_DB, low), high)
+        return float(np.percentile(self._levels, 5)) if self._levels else -100.0
+
+    def threshold_db(self) -> float:
+        low, high = THRESHOLD_DB_RANGE
+        return min(max(self.noise_floor_db() + MARGIN_DB, low), high)
+
+    @property
+    def calibrated(self) -> bool:
+        return self.elapsed_s >= CALIBRATE_S
+
+    @property
+    def too_noisy(self) -> bool:
+        """The room is louder than a voice can be told from (measured once calibrated)."""
+        return self.calibrated and self.noise_floor_db() > TOO_NOISY_DB
 
     def feed(self, chunk: bytes) -> float:
         """Add one chunk; returns its level in dBFS (for the meter)."""
         level = chunk_level_db(chunk)
-        voiced = level > self.threshold_db()
+        calibrated = self.calibrated
         self._remember_level(level, len(chunk) // SAMPLE_WIDTH)
+        voiced = calibrated and level > self.threshold_db()
         start = self._samples
         self._chunks.append(chunk)
         self._samples += len(chunk) // SAMPLE_WIDTH
         s = self.settings
         if voiced:
+            if self._phrase_start is None:
+                # Speech right after the room was measured may have begun during it: keep it all.
+                first = not self.heard_speech and start <= (CALIBRATE_S + PHRASE_PREROLL_S) * self.rate
+                self._phrase_start = 0 if first else max(0, start - int(PHRASE_PREROLL_S * self.rate))
+                self._phrase_voiced_s = 0.0
+            self._phrase_voiced_s += (self._samples - start) / self.rate
+            self._last_voiced_end = self._samples
+            if not self.heard_speech and self._phrase_voiced_s < MIN_SPEECH_S:
+                return level  # too little yet to be a voice: a cough, a click
             self.heard_speech = True
             self.speech_end_at = self.clock()
-            self._last_voiced_end = self._samples
-            if self._phrase_start is None:
-                self._phrase_start = max(0, start - int(PHRASE_PREROLL_S * self.rate))
-            elif self._samples - self._phrase_start >= s.max_phrase_s * self.rate:
+            if self._samples - self._phrase_start >= s.max_phrase_s * self.rate:
                 self._close_phrase(self._samples)
                 self._phrase_start = self._samples
+        elif self._phrase_start is not None and not self.heard_speech and self.silence_s >= s.phrase_pause_s:
+            self._phrase_start = None  # a burst too short to be speech, then quiet again: forget it
         elif (
             self._phrase_start is not None
             and self.silence_s >= s.phrase_pause_s
