@@ -258,6 +258,18 @@ def test_transcribe_json_has_text_confidence_duration_segments(neural_voice):
     assert "".join(s["text"] for s in data["segments"]) == data["text"]
 
 
+def test_transcribe_many_files_in_one_process(neural_voice):
+    first = _say(neural_voice, "请您不要着急，我会尽力帮您解决问题。")
+    second = _say(neural_voice, "您可以拨打承办法官的电话，也可以通过网上平台留言。")
+    result = run_cli("transcribe", str(first), str(second), "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert [d["file"] for d in data] == [str(first), str(second)]
+    assert "解决问题" in data[0]["text"] and "留言" in data[1]["text"]
+    lines = run_cli("transcribe", str(first), str(second)).stdout.splitlines()
+    assert [line.split("\t")[0] for line in lines] == [str(first), str(second)]
+
+
 def test_transcribe_missing_or_broken_file_is_one_line_exit_1(tmp_path):
     missing = run_cli("transcribe", str(tmp_path / "nope.wav"))
     assert (missing.returncode, missing.stdout) == (1, "")

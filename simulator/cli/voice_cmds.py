@@ -15,7 +15,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="离线识别一段普通话录音 (WAV), 输出简体中文",
         description="用离线 Whisper 模型识别 WAV 录音, 输出简体中文文本; --json 另给出置信度、时长和分段时间。",
     )
-    parser.add_argument("file", metavar="FILE.wav", help="WAV 录音 (PCM 或 float, 任意采样率)")
+    parser.add_argument("files", nargs="+", metavar="FILE.wav",
+                        help="WAV 录音 (PCM 或 float, 任意采样率); 几个文件一起给, 模型只加载一次")  # fmt: skip
     parser.add_argument(
         "--model",
         metavar="M",
@@ -42,16 +43,24 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     from simulator.engines.whisper_recognizer import get_recognizer
     from simulator.session import LOW_CONFIDENCE
 
-    audio = load_wav(args.file)  # a missing or broken file fails before the model loads
-    transcript = get_recognizer(args.model).transcribe(audio)
+    audios = [load_wav(path) for path in args.files]  # a missing or broken file fails before the model loads
+    recognizer = get_recognizer(args.model)
+    results = []
+    for path, audio in zip(args.files, audios, strict=True):
+        transcript = recognizer.transcribe(audio)
+        results.append((path, transcript))
+        where = f"{path}: " if len(args.files) > 1 else ""
+        if not transcript.text:
+            print(f"提示: {where}没有识别出语音 (录音可能是静音或噪声)。", file=sys.stderr)
+        elif transcript.confidence < LOW_CONFIDENCE:
+            print(f"提示: {where}识别置信度低 ({transcript.confidence:.2f}), 结果可能不准确。", file=sys.stderr)
     if args.json:
-        print_json(transcript.to_json())
+        # One file: its transcript, as always; several: a list, each with its file.
+        many = [{"file": path, **t.to_json()} for path, t in results]
+        print_json(results[0][1].to_json() if len(results) == 1 else many)
     else:
-        print(transcript.text)
-    if not transcript.text:
-        print("提示: 没有识别出语音 (录音可能是静音或噪声)。", file=sys.stderr)
-    elif transcript.confidence < LOW_CONFIDENCE:
-        print(f"提示: 识别置信度低 ({transcript.confidence:.2f}), 结果可能不准确。", file=sys.stderr)
+        for path, transcript in results:
+            print(f"{path}\t{transcript.text}" if len(results) > 1 else transcript.text)
     return 0
 
 
