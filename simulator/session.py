@@ -179,14 +179,34 @@ def judge_reply(
     return analysis, score, next_turn(turn, analysis, score)
 
 
-def why_repeat(heard: Heard, analysis: ReplyAnalysis, min_confidence: float = LOW_CONFIDENCE) -> str:
+def why_repeat(
+    heard: Heard,
+    analysis: ReplyAnalysis,
+    min_confidence: float = LOW_CONFIDENCE,
+    *,
+    expect: Sequence[str] | None = None,
+    points: Sequence = (),
+) -> str:
     """Why the reply is too unclear to score fairly ("" when it can be scored): the scorer cannot judge it (empty,
-    garbled), or the recognizer was unsure of what was said. Typed replies carry no confidence."""
+    garbled), or the recognizer was unsure where its doubt could change the score. Typed replies carry no
+    confidence.
+
+    With the turn's ``expect`` and key ``points`` given, an unsure transcript is asked again only when something
+    expected was not heard (it may have been said) or a penalty was found (a forbidden phrase, a wrong fact, a
+    must-not breach a mishearing could have made up); one that already earns everything asked of it is scored as
+    heard. Short greetings come back unsure even when clean (您好，请讲: 0.54-0.56), and asking a trainee to repeat
+    a perfect reply is unfair. Without ``expect`` any unsure transcript is asked again."""
     if not analysis.judgeable:
         return analysis.why_not_judgeable or "没有听清"
-    if heard.confidence is not None and heard.confidence < min_confidence:
-        return "没有听清 (识别置信度低)"
-    return ""
+    if heard.confidence is None or heard.confidence >= min_confidence:
+        return ""
+    if expect is not None:
+        missed = set(expect) - set(analysis.categories)
+        unheard_points = {p.id for p in points} - {m.id for m in analysis.points}
+        penalties = analysis.forbidden or analysis.contradictions or analysis.must_not
+        if not (missed or unheard_points or penalties):
+            return ""
+    return "没有听清 (识别置信度低)"
 
 
 def next_turn(turn: Turn, analysis: ReplyAnalysis, score: TurnScore) -> str:
@@ -299,7 +319,7 @@ class Session:
             if heard.scripted:  # scripted replies may name drawn values: 您找的是{judge}
                 heard.text = fill(heard.text, self.values)
             analysis = self.scorer.analyze(heard.text, rules.expect, rules.points, rules.must_not)
-            why = why_repeat(heard, analysis, self.options.min_confidence)
+            why = why_repeat(heard, analysis, self.options.min_confidence, expect=rules.expect, points=rules.points)
             if why and repeats < self.options.max_repeats:
                 repeats += 1
                 self._record(turn, line, heard, response_s, analysis, None, asked_repeat=True, why=why)

@@ -228,6 +228,25 @@ def test_the_repeat_rule_is_the_sessions_and_spares_clear_replies():
     assert why_repeat(Heard("您好", "voice", confidence=0.3), scorer.analyze("您好"), min_confidence=0.2) == ""
 
 
+def test_an_unsure_transcript_is_asked_again_only_where_the_doubt_could_change_the_score():
+    from scoring.types import KeyPoint
+
+    scorer = KeywordScorer()
+    unsure = LOW_CONFIDENCE - 0.1
+    point = KeyPoint("case_no", "问案号", ("案号",))
+
+    def why(text, expect=("greeting",), points=()):
+        heard = Heard(text, "voice", confidence=unsure)
+        return why_repeat(heard, scorer.analyze(text, expect, points), expect=expect, points=points)
+
+    assert why("您好") == ""  # everything asked of it is there: scored as heard, however unsure
+    assert why("您好，请报一下案号", points=(point,)) == ""
+    assert why("喂") == "没有听清 (识别置信度低)"  # the greeting may have been said and misheard
+    assert why("您好", points=(point,)) == "没有听清 (识别置信度低)"  # so may the key point
+    assert why("您好，不知道") == "没有听清 (识别置信度低)"  # a penalty a mishearing could have made up
+    assert why_repeat(Heard("您好", "voice", confidence=unsure), scorer.analyze("您好")) != ""  # no turn: asked again
+
+
 def test_reply_sources_are_the_stored_names_and_know_what_was_spoken():
     assert [s.value for s in Source] == [
         "typed",
