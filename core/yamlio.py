@@ -61,6 +61,16 @@ class Document:
     def problem(self, where: Path_, what: str, fix: str = "") -> Problem:
         return Problem(self.path, self.line(where), dotted(where), what, fix)
 
+    def unknown_keys(self, where: Path_, data: dict, known: set[str]) -> list[Problem]:
+        """A problem for each key of the mapping ``data`` (at ``where``) that is not ``known``, with a did-you-mean."""
+        from core.suggest import did_you_mean
+
+        return [
+            self.problem(tuple(where) + (key,), f"未知的键 {key!r}", did_you_mean(key, known))
+            for key in data
+            if key not in known
+        ]
+
 
 def dotted(where: Path_) -> str:
     """``("turns", "t2", "next", 0, "goto")`` -> ``turns.t2.next[0].goto``."""

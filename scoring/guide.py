@@ -12,7 +12,6 @@ from functools import lru_cache
 from pathlib import Path
 
 from core.errors import Problem, ValidationError
-from core.suggest import did_you_mean
 from core.yamlio import Document, load_file
 
 GUIDE_PATH = Path(__file__).with_name("guide.yaml")
@@ -159,9 +158,7 @@ def _phrase_ok(doc: Document, where: tuple, phrase: str, problems: list[Problem]
 
 
 def _unknown(doc: Document, where: tuple, data: dict, known: set[str], problems: list[Problem]) -> None:
-    for key in data:
-        if key not in known:
-            problems.append(doc.problem(where + (key,), f"未知的键 {key!r}", did_you_mean(key, known)))
+    problems.extend(doc.unknown_keys(where, data, known))
 
 
 def _check(doc: Document, problems: list[Problem]) -> Guide | None:

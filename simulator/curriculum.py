@@ -107,6 +107,7 @@ def load_curriculum(ref: str = DEFAULT_CURRICULUM, *, known_scenarios: Iterable[
     data = doc.data if isinstance(doc.data, dict) else {}
     if not isinstance(doc.data, dict):
         problems.append(doc.problem((), "学习路径应是一个映射", "写 id, title, stages"))
+    problems.extend(doc.unknown_keys((), data, {"id", "title", "stages"}))
     known = set(known_scenarios) if known_scenarios is not None else None
     stages: list[Stage] = []
     raw_stages = data.get("stages")
@@ -119,6 +120,7 @@ def load_curriculum(ref: str = DEFAULT_CURRICULUM, *, known_scenarios: Iterable[
         if not isinstance(raw, dict):
             problems.append(doc.problem(where, "阶段应是一个映射", "写 id, title, pass_score, scenarios"))
             continue
+        problems.extend(doc.unknown_keys(where, raw, {"id", "title", "pass_score", "scenarios"}))
         stage_id = str(raw.get("id") or f"stage-{i + 1}")
         if stage_id in seen_ids:
             problems.append(doc.problem(where + ("id",), f"重复的阶段 id {stage_id!r}", "每个阶段用不同的 id"))

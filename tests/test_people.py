@@ -155,12 +155,13 @@ def test_the_shipped_path_names_only_scenarios_of_the_library():
 
 def test_a_broken_path_names_file_and_line(tmp_path):
     broken = tmp_path / "broken.yaml"
-    broken.write_text("id: x\nstages:\n  - id: w1\n    pass_score: 180\n    scenarios: [wrong-courtroom, nope]\n",
-                      encoding="utf-8")  # fmt: skip
+    broken.write_text("id: x\nstages:\n  - id: w1\n    pass_score: 180\n    scenarios: [wrong-courtroom, nope]\n"
+                      "    pass_scor: 70\n", encoding="utf-8")  # fmt: skip
     with pytest.raises(ValidationError) as caught:
         load_curriculum(str(broken), known_scenarios={"wrong-courtroom"})
     text = str(caught.value)
     assert f"{broken}:4:" in text and "及格线" in text and f"{broken}:5:" in text and "'nope'" in text
+    assert f"{broken}:6:" in text and "未知的键 'pass_scor'" in text and "pass_score" in text
     with pytest.raises(NotFound, match="new-agent"):
         load_curriculum("no-such-path")
 
