@@ -301,13 +301,15 @@ def work_order_table(order: dict):
 
 def speech_summary(turns: list[TurnRecord]) -> str:
     """Speaking rate and pauses over the spoken, scored turns of a call ("" for a typed call)."""
+    from simulator.engines.speech_metrics import TARGET_CHARS_PER_MIN
+
     spoken = [t.speech for t in turns if t.counted and t.speech.get("chars_per_min")]
     if not spoken:
         return ""
     rate = sum(s["chars_per_min"] for s in spoken) / len(spoken)
     before = max(s.get("silence_before_s", 0.0) for s in spoken)
     pause = max(s.get("longest_pause_s", 0.0) for s in spoken)
-    return f"说话: 平均语速 {rate:.0f} 字/分 (建议约 120), 开口前最长停顿 {before:.1f} 秒, 句中最长停顿 {pause:.1f} 秒"
+    return f"说话: 平均语速 {rate:.0f} 字/分 (建议约 {TARGET_CHARS_PER_MIN}), 开口前最长停顿 {before:.1f} 秒, 句中最长停顿 {pause:.1f} 秒"
 
 
 class RichListeningView:

@@ -309,7 +309,7 @@ def test_speech_summary_covers_spoken_turns_only():
     assert speech_summary([typed]) == ""
     assert (
         speech_summary([typed, *spoken])
-        == "说话: 平均语速 120 字/分 (建议约 120), 开口前最长停顿 2.5 秒, 句中最长停顿 1.0 秒"
+        == "说话: 平均语速 120 字/分 (建议约 200), 开口前最长停顿 2.5 秒, 句中最长停顿 1.0 秒"
     )
 
 

@@ -70,10 +70,10 @@ def test_spoken_characters_exclude_punctuation():
 
 
 def test_notes_for_the_feedback():
-    assert notes({"chars_per_min": 130, "silence_before_s": 0.5, "longest_pause_s": 0.4}) == []
-    assert notes({"chars_per_min": 260, "silence_before_s": 4.2, "longest_pause_s": 2.5}) == [
-        "语速偏快 (每分钟约 260 字, 建议约 120 字)",
+    assert notes({"chars_per_min": 230, "silence_before_s": 0.5, "longest_pause_s": 0.4}) == []  # natural speech
+    assert notes({"chars_per_min": 320, "silence_before_s": 4.2, "longest_pause_s": 2.5}) == [
+        "语速偏快 (每分钟约 320 字, 建议约 200 字)",
         "开口前停顿了 4.2 秒, 请及时回应来电人",
         "回答中有 2.5 秒的停顿, 可先说\u201c请您稍等\u201d",
     ]
-    assert notes({"chars_per_min": 70}) == ["语速偏慢 (每分钟约 70 字, 建议约 120 字)"]
+    assert notes({"chars_per_min": 100}) == ["语速偏慢 (每分钟约 100 字, 建议约 200 字)"]
