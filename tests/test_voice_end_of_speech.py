@@ -80,3 +80,11 @@ def test_a_room_too_loud_for_a_voice_says_so():
     floor = TOO_NOISY_DB + 4
     reply, _ = listen(noise(3, floor, rng) + np.concatenate([np.zeros(RATE), voice(1.5), np.zeros(int(0.5 * RATE))]))
     assert reply.too_noisy
+
+
+def test_a_burst_that_never_became_a_voice_is_not_sent_to_the_recognizer():
+    rng = np.random.default_rng(11)
+    signal = np.concatenate([noise(1.0, -50, rng), voice(0.15) + noise(0.15, -50, rng), noise(0.1, -50, rng)])
+    reply, _ = listen(signal)
+    done = reply.finish()
+    assert done.text == "" and reply.recognizer.phrases == 0  # nothing for Whisper to invent words from

@@ -237,6 +237,8 @@ class LiveReply:
         """Close the open phrase, wait for the recognizer, and return the whole reply."""
         import speech_recognition as sr
 
+        if self._phrase_start is not None and not self.heard_speech:
+            self._phrase_start = None  # a burst too short to be a voice: Whisper would make words out of it
         if self._phrase_start is not None:
             short = self._last_voiced_end - self._phrase_start < self.settings.min_phrase_s * self.rate
             end = min(self._samples, self._last_voiced_end + int(PHRASE_TAIL_S * self.rate))
