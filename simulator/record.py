@@ -66,6 +66,38 @@ class TurnRecord:
 
         return asdict(self)
 
+    def shown(self) -> dict:
+        """The turn as every ``--json`` shows it (``practice``, ``history show``): one shape, one place."""
+        return {
+            "n": self.index + 1,
+            "index": self.index,
+            "turn": self.turn_id,
+            "caller_line": self.caller_line,
+            "reply": self.reply,
+            "source": self.source,
+            "audio_path": self.audio_path,
+            "confidence": self.confidence,
+            "response_s": self.response_s,
+            "categories": self.categories,
+            "expected": self.expected,
+            "missed": self.missed,
+            "forbidden": self.forbidden,
+            "points_hit": self.points_hit,
+            "points_missed": self.points_missed,
+            "contradictions": self.contradictions,
+            "must_not": self.must_not,
+            "suggestions": self.analysis.get("suggestions", []),
+            "score": self.score,
+            "reasons": self.reasons,
+            "asked_repeat": self.asked_repeat,
+            "counted": self.counted,
+            "retry_of": self.retry_of,
+            "speech": self.speech,
+            "comment": self.comment,
+            "next_turn": self.next_turn,
+            "at": self.at,
+        }
+
 
 @dataclass
 class CallRecord:

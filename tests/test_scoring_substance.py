@@ -314,7 +314,7 @@ def test_practice_json_shows_contradictions_and_must_not_per_turn(tmp_path) -> N
                      "--db", str(tmp_path / "h.db"))  # fmt: skip
     data = json.loads(result.stdout)
     breach = data["turns"][1]["must_not"]
-    assert [m["id"] for m in breach] == ["promise_refund"] and set(breach[0]) == {"id", "span", "text", "suggest"}
+    assert [m["id"] for m in breach] == ["promise_refund"] and {"id", "span", "text", "suggest"} <= set(breach[0])
     assert data["turns"][0]["contradictions"] == [] and not data["passed"]
     assert data["variables"]["case_no"] and data["scorecard"]["must_not"][0]["id"] == "promise_refund"
 
@@ -324,7 +324,8 @@ def test_practice_json_shows_contradictions_and_must_not_per_turn(tmp_path) -> N
                      "--db", str(tmp_path / "h.db"), "--trainee", "小王")  # fmt: skip
     data = json.loads(result.stdout)
     right = data["variables"]["right_room"]
-    assert data["turns"][2]["contradictions"] == [{"point": "tell_room", "said": "第五法庭", "right": right}]
+    wrong = [{k: c[k] for k in ("point", "said", "right")} for c in data["turns"][2]["contradictions"]]
+    assert wrong == [{"point": "tell_room", "said": "第五法庭", "right": right}]
 
     shown = run_cli("progress", "小王", "--db", str(tmp_path / "h.db"), "--json")
     gaps = {(g["kind"], g["item_id"]): g["uses"] for g in json.loads(shown.stdout)["substance"]}

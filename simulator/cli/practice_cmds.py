@@ -270,26 +270,7 @@ def call_json(call) -> dict:
         "call_s": call.call_s,
         "time_limit_s": call.time_limit_s,
         "work_order": card.get("work_order"),  # None when the scenario asks for no work order
-        "turns": [
-            {
-                "turn": t.turn_id,
-                "reply": t.reply,
-                "categories": t.categories,
-                "forbidden": t.forbidden,
-                "score": t.score,
-                "missed": t.missed,
-                "points": t.points_hit,
-                "contradictions": [{k: c[k] for k in ("point", "said", "right")} for c in t.contradictions],
-                "must_not": [{k: m[k] for k in ("id", "span", "text", "suggest")} for m in t.must_not],
-                "response_s": t.response_s,
-                "asked_repeat": t.asked_repeat,
-                "counted": t.counted,
-                "source": t.source,
-                "confidence": t.confidence,
-                "next": t.next_turn,
-                "comment": t.comment,
-            }
-            for t in call.turns
-        ],
+        # The turn's one shape (as history show prints it), and the names practice --json has always had.
+        "turns": [{**t.shown(), "points": t.points_hit, "next": t.next_turn} for t in call.turns],
         "scorecard": card,
     }
