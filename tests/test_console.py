@@ -149,3 +149,14 @@ def test_serve_listens_on_localhost_unless_told():
 
     args = build_parser().parse_args(["serve"])
     assert (args.host, args.port) == ("127.0.0.1", 8368)
+
+
+@pytest.mark.parametrize("target", ["//evil.example/x", "/\\evil.example", "https://evil.example", "/team\r\nX: y"])
+def test_sign_in_never_sends_anyone_to_another_site(centre, target):
+    from urllib.parse import quote
+
+    c = client_for(centre)
+    token = csrf(c.get("/login").text)
+    r = c.post(f"/login?next={quote(target)}", data={"name": "张主任", "password": PASSWORD, "csrf": token},
+               follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303 and r.headers["location"] == "/"

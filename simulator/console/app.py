@@ -134,8 +134,8 @@ async def _login(request: Request, ctx) -> Response:
     from simulator.people import verify_password
 
     target = request.query_params.get("next", "/")
-    if not target.startswith("/") or target.startswith("//"):
-        target = "/"  # only pages of this console, never another site
+    if not target.startswith("/") or target.startswith("//") or "\\" in target or any(ord(c) < 32 for c in target):
+        target = "/"  # only pages of this console, never another site (browsers read /\\host as //host)
     if request.method == "GET":
         return ctx.render(request, None, "login.html", {"next": target, "error": ""})
     try:
