@@ -88,3 +88,11 @@ def test_a_burst_that_never_became_a_voice_is_not_sent_to_the_recognizer():
     reply, _ = listen(signal)
     done = reply.finish()
     assert done.text == "" and reply.recognizer.phrases == 0  # nothing for Whisper to invent words from
+
+
+def test_a_voice_that_starts_while_the_room_is_measured_is_kept_whole():
+    rng = np.random.default_rng(13)
+    signal = np.concatenate([noise(0.1, -50, rng), voice(2.5) + noise(2.5, -50, rng), noise(3.0, -50, rng)])
+    reply, ended = listen(signal)
+    assert reply.heard_speech and ended is not None
+    assert reply._last_phrase_start == 0  # the phrase sent to the recognizer starts at the very beginning

@@ -163,7 +163,8 @@ class LiveReply:
         if voiced:
             if self._phrase_start is None:
                 # Speech right after the room was measured may have begun during it: keep it all.
-                first = not self.heard_speech and start <= (CALIBRATE_S + PHRASE_PREROLL_S) * self.rate
+                chunk_samples = self._samples - start
+                first = not self.heard_speech and start <= CALIBRATE_S * self.rate + chunk_samples
                 self._phrase_start = 0 if first else max(0, start - int(PHRASE_PREROLL_S * self.rate))
                 self._phrase_voiced_s = 0.0
             self._phrase_voiced_s += (self._samples - start) / self.rate
