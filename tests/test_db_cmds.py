@@ -56,6 +56,9 @@ def test_import_adds_everything_once_and_keeps_reviews(db_url, tmp_path):
         2,
     )
     assert fingerprint(source) == before  # read through a copy: the trainee's file is untouched
+    imports = [e for e in run_json("audit", "--db", db_url) if e["action"] == "db.import"]
+    assert [e["detail"]["calls_added"] for e in imports] == [0, 2]  # newest first: the second import added nothing
+    assert {e["subject"] for e in imports} == {source}
 
     shown = run_json("history", "show", "1aa000000001", "--db", db_url)
     assert shown["score"] == 60 and shown["reviewed_score"] == 75  # the original kept; +30 on one of two turns

@@ -51,13 +51,14 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     from simulator.history.store import open_store, read_only_copy
+    from simulator.people import current_actor
 
     with read_only_copy(args.source) as source, open_store(getattr(args, "db", None)) as target:
         if target.path is not None and source.original.resolve() == target.path.resolve():
             from core.errors import TrainerError
 
             raise TrainerError(f"{args.source} 就是 --db 本身 - 用 --db 指定要导入到的数据库")
-        summary = target.merge_from(source.store)
+        summary = target.merge_from(source.store, actor=current_actor(), source_name=str(source.original))
         where = str(target.location)
     if args.json:
         print_json({"source": args.source, "db": where, **summary.to_json()})

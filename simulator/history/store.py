@@ -310,7 +310,9 @@ class HistoryStore(HistoryQueries):
         self.checkpoint()
         return len(calls)
 
-    def merge_from(self, source: HistoryStore, *, chunk: int = 500) -> ImportSummary:
+    def merge_from(
+        self, source: HistoryStore, *, chunk: int = 500, actor: str = "", source_name: str = ""
+    ) -> ImportSummary:
         """Copy every call, turn and review of ``source`` that this store lacks (a laptop's history into the
         centre's). Idempotent: a call already here is left as it is unless ``source`` holds more of it (more turns,
         or it ended); a review already here (same call, turn, kind, mentor, time and content) is not added again."""
@@ -362,6 +364,8 @@ class HistoryStore(HistoryQueries):
                     conn.execute(_LATEST_OVERRIDES, (call_id,))
                     self._refresh_reviewed_score(conn, call_id)
                 summaries.refresh(conn, self._d, touched, trainees=True)
+        with self._write() as conn:
+            self._audit(conn, actor, "db.import", source_name or str(source.location), summary.to_json())
         self.checkpoint()
         return summary
 
