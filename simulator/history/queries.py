@@ -278,6 +278,13 @@ class HistoryQueries:
         )
         return from_rows(SubstanceCount, rows)
 
+    def substance_by_kind(self) -> dict[tuple[str, str], int]:
+        """(trainee, kind) -> uses, added up by the database (team needs the sums, not tens of thousands of rows)."""
+        rows = self._read(
+            "SELECT trainee, kind, SUM(uses) AS uses FROM trainee_substance WHERE uses > 0 GROUP BY trainee, kind"
+        )
+        return {(r["trainee"], r["kind"]): int(r["uses"]) for r in rows}
+
     def substance_recent(self, trainee: str, last_calls: int) -> list[SubstanceCount]:
         rows = self._read(
             "SELECT ? AS trainee, cs.kind AS kind, cs.scenario_id AS scenario_id, cs.item_id AS item_id, "

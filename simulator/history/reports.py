@@ -490,9 +490,7 @@ def team(store: HistoryStore, sort: str = "name", reverse: bool = False, names=N
         rate = c.missed / c.expected
         if c.trainee not in weakest or rate > weakest[c.trainee][1]:
             weakest[c.trainee] = (c.category, rate)
-    gaps: dict[tuple[str, str], int] = {}
-    for g in store.substance_totals():
-        gaps[(g.trainee, g.kind)] = gaps.get((g.trainee, g.kind), 0) + g.uses
+    gaps = store.substance_by_kind()
     work = assignment_counts(store)
     rows = store.team_rows()
     # A trainee with assignments and no call yet is listed too: they are the first who need attention.
