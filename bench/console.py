@@ -17,7 +17,6 @@ import contextlib
 import http.client
 import math
 import re
-import socket
 import statistics
 import sys
 import tempfile
@@ -29,10 +28,12 @@ from urllib.parse import quote, urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "scripts"))
 
 from history import fill  # noqa: E402  (bench/history.py)
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
+from throwaway_postgres import free_port  # noqa: E402
 
 from simulator.history.store import HistoryStore  # noqa: E402
 from simulator.people import hash_password  # noqa: E402
@@ -97,7 +98,6 @@ def main(argv: list[str] | None = None) -> int:
     with contextlib.ExitStack() as stack:
         folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="console-bench-"))
         if args.pg:
-            sys.path.insert(0, str(ROOT / "scripts"))
             from throwaway_postgres import throwaway_cluster
 
             location = stack.enter_context(throwaway_cluster(durable=True)).url
@@ -110,9 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         busiest = ranked[0]
         call_id = store.list_calls(trainee=busiest, limit=1)[0].call_id
 
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
+        port = free_port()
         server = uvicorn.Server(uvicorn.Config(create_app(store=store), host="127.0.0.1", port=port,
                                                log_level="warning"))  # fmt: skip
         threading.Thread(target=server.run, daemon=True).start()

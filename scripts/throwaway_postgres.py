@@ -39,7 +39,8 @@ def _binary(name: str) -> str:
     raise NoPostgres(INSTALL_HINT)
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A local TCP port nobody listens on now (for the cluster, a test server, a benchmark)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -78,7 +79,7 @@ def start(*, durable: bool = False) -> Cluster:
         except LookupError as exc:
             raise NoPostgres(f"no 'postgres' user to run the server as (root may not): {INSTALL_HINT}") from exc
         as_user = ["runuser", "-u", "postgres", "--"]
-    cluster = Cluster(root, _free_port(), as_user)
+    cluster = Cluster(root, free_port(), as_user)
     data, log = root / "data", root / "server.log"
     options = f"-p {cluster.port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=200"
     if not durable:

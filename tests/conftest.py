@@ -51,6 +51,13 @@ def postgres_server():
     cluster.stop()
 
 
+def free_port() -> int:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from throwaway_postgres import free_port as port
+
+    return port()
+
+
 _databases = itertools.count()
 
 

@@ -5,7 +5,6 @@ same sign-in and override with scripts disabled (the forms are real forms). A fa
 from __future__ import annotations
 
 import math
-import socket
 import struct
 import threading
 import time
@@ -14,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from conftest import free_port
 from test_history_store import NO_IDEA, new_call, play, turn
 
 from simulator.history.store import HistoryStore
@@ -51,9 +51,7 @@ def console_url(tmp_path):
              [turn(0, score=50, reply="不知道你找谁", forbidden=[NO_IDEA], source="voice",
                    audio_path=str(tone(tmp_path / "reply-0.wav"))),
               turn(1, score=90)], score=70, passed=True)  # fmt: skip
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(db), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

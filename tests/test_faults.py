@@ -12,7 +12,7 @@ import sys
 import time
 
 import pytest
-from conftest import ROOT, run_cli
+from conftest import ROOT, free_port, run_cli
 
 BOMB = "\n".join(
     ["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
@@ -305,16 +305,8 @@ def test_anonymize_replaces_every_form_of_a_name_it_knows(tmp_path, db_url):
 # ---- a centre's PostgreSQL server that is not there, not ours, or empty ---------------------------------
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_an_unreachable_server_is_one_line_without_the_password():
-    url = f"postgresql://seat:s3cret@127.0.0.1:{_free_port()}/hotline"
+    url = f"postgresql://seat:s3cret@127.0.0.1:{free_port()}/hotline"
     for argv in (["history"], ["team"], ["db", "migrate"]):
         result = run_cli(*argv, "--db", url)
         assert result.returncode == 1, argv

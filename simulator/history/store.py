@@ -165,7 +165,6 @@ class HistoryStore(HistoryQueries):
 
     def __init__(self, db: str | Path | Location | None = None, *, create: bool = True):
         self.location = db if isinstance(db, Location) else locate(db)
-        self.path = self.location.path  # the SQLite file; None on a server
         self._d = dialect.backend(self.location)
         self._conn = self._d.connect(self.location, create=create)
         self._lock = threading.Lock()  # one connection; a session may score on a worker thread
@@ -179,6 +178,11 @@ class HistoryStore(HistoryQueries):
         except BaseException:
             self._conn.close()
             raise
+
+    @property
+    def path(self) -> Path | None:
+        """The SQLite file; None on a server."""
+        return self.location.path
 
     def _close_abandoned_calls(self) -> None:
         """Calls a killed process left in progress, long past their time limit, become incomplete (abandoned).
