@@ -40,7 +40,7 @@ from simulator.history.html_report import write_report  # noqa: E402
 from simulator.history.pseudonyms import Identity  # noqa: E402
 from simulator.history.store import HistoryStore  # noqa: E402
 from simulator.history.synthetic import synthetic_call, trainee_names  # noqa: E402
-from simulator.history.terminal import render_progress, render_team  # noqa: E402
+from simulator.history.terminal import TREND_POINTS, render_progress, render_team  # noqa: E402
 from simulator.record import COMPLETE, END_REACHED, CallRecord, TurnRecord  # noqa: E402
 
 CHUNK = 2_000  # calls per transaction during the fill
@@ -182,7 +182,8 @@ def bench(
 
     def progress_of(name: str):
         def run():
-            render_progress(reports.progress(store, name, Identity()), Console(file=sink, width=100))
+            p = reports.progress(store, name, Identity(), points_last=TREND_POINTS)  # as the progress command
+            render_progress(p, Console(file=sink, width=100))
 
         return run
 

@@ -229,3 +229,42 @@ def test_a_trainee_who_misses_nothing_has_no_weakest_category(db_url):
                  [turn(0, expected=("greeting", "empathy"), score=100)], score=100, passed=True)  # fmt: skip
         (row,) = team(s)
     assert (row.weakest, row.weakest_rate) == ("", None)
+
+
+def test_a_chart_worth_of_points_keeps_the_totals_of_every_call(store):
+    p = reports.progress(store, "王小明", points_last=2)
+    assert [pt.score for pt in p.points] == [70, 90]  # the latest two complete calls
+    assert (p.calls, p.complete, p.incomplete, p.passed, p.best, p.latest, p.trend) == (4, 3, 1, 1, 90, 90, 20)
+
+
+def test_weeks_start_on_monday_and_average_the_effective_scores(db_url):
+    with HistoryStore(db_url) as s:
+        for started, score in (
+            ("2026-11-01T23:30:00Z", 40),
+            ("2026-11-02T00:10:00Z", 60),
+            ("2026-11-08T12:00:00Z", 90),
+        ):
+            play(s, new_call("周一", "online-filing", started), [turn(0, score=score)], score=score, passed=score >= 60)
+        (sunday,) = s.list_calls(trainee="周一", until="2026-11-02")
+        s.add_override(sunday.call_id, 0, 100, "其实很好")  # 40 -> 100: the week uses the mentor's score
+        weeks = [(w.week, w.calls, w.mean, w.best) for w in s.weekly_scores("周一")]
+    # 2026-11-01 is a Sunday (week of 10-26); Monday 11-02 and Sunday 11-08 share the week of 11-02
+    assert weeks == [("2026-10-26", 1, 100.0, 100.0), ("2026-11-02", 2, 75.0, 90.0)]
+
+
+def test_team_reads_each_trainees_latest_calls_in_one_statement_even_with_ties(db_url):
+    """Calls saved in the same second (scripted runs) keep their order; the cut-off never drops or adds a call."""
+    rng = random.Random(5)
+    with HistoryStore(db_url) as s:
+        for trainee, calls in (("甲", 30), ("乙", 3), ("丙", 25)):
+            for i in range(calls):
+                score = rng.randrange(30, 100)
+                second = f"{10 + i // 4:02d}"  # four calls a second: ties at any cut-off
+                play(s, new_call(trainee, "online-filing", f"2026-11-02T09:00:{second}Z"), [turn(0, score=score)],
+                     score=score, passed=score >= 60)  # fmt: skip
+        latest = s.latest_scored_calls(2 * reports.RECENT_CALLS)
+        expected = {t: s.scored_calls(t, last=2 * reports.RECENT_CALLS) for t in ("甲", "乙", "丙")}
+    assert {t: [c.call_id for c in calls] for t, calls in latest.items()} == {
+        t: [c.call_id for c in calls] for t, calls in expected.items()
+    }
+    assert [len(latest[t]) for t in ("甲", "乙", "丙")] == [20, 3, 20]

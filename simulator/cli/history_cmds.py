@@ -146,6 +146,7 @@ def cmd_history_show(args: argparse.Namespace) -> int:
 
 def cmd_progress(args: argparse.Namespace) -> int:
     from simulator.history.reports import progress
+    from simulator.history.terminal import TREND_POINTS
 
     library = _library()
     titles = {s.id: s.title for s in library} if library is not None else None
@@ -157,7 +158,7 @@ def cmd_progress(args: argparse.Namespace) -> int:
     categories = {s.id: tuple(sorted({c for t in s.turns.values() for c in t.expect})) for s in library or []}
     with _store(args) as store:
         result = progress(store, args.trainee, _names(store, args), library=titles, curriculum=curriculum,
-                          scenario_categories=categories)  # fmt: skip
+                          scenario_categories=categories, points_last=None if args.json else TREND_POINTS)  # fmt: skip
     if args.json:
         print_json(result.to_json())
     else:

@@ -16,6 +16,7 @@ from simulator.history.pseudonyms import Identity
 from simulator.history.store import HistoryStore
 
 CALLS_SHOWN = 200
+CHART_POINTS = 300  # a trainee page charts their latest complete calls
 NOT_FOUND_CALL = "没有这通电话 - 从学员页面的通话列表打开"
 
 
@@ -117,8 +118,15 @@ async def trainee(request: Request, ctx: Context, viewer: Viewer) -> Response:
     if not may_see(ctx, viewer, name):
         raise NotFound(f"没有学员 {name} - 从团队页面进入")
     categories = {s.id: tuple(sorted({c for t in s.turns.values() for c in t.expect})) for s in ctx.library}
-    p = progress(ctx.store, name, library=ctx.titles, curriculum=ctx.curriculum, scenario_categories=categories)
-    points = p.points[-300:]
+    p = progress(
+        ctx.store,
+        name,
+        library=ctx.titles,
+        curriculum=ctx.curriculum,
+        scenario_categories=categories,
+        points_last=CHART_POINTS,
+    )
+    points = p.points
     chart = trend_svg([pt.score for pt in points], [local_time(pt.at, short=True)[:5] for pt in points],
                       chart_id="trend", originals=[pt.original_score if pt.reviewed else None for pt in points])  # fmt: skip
     weak = [(c, category_standard(c.category)) for c in p.categories if (c.recent_rate or c.rate) >= 0.2][:6]

@@ -157,8 +157,8 @@ def _team_body(store: HistoryStore, names) -> tuple[str, dict]:
 
 
 def _trainee_body(store: HistoryStore, trainee: str, names, library: dict | None) -> tuple[str, dict]:
-    p = progress(store, trainee, names, library=library)
-    points = p.points[-MAX_TREND_POINTS:]
+    p = progress(store, trainee, names, library=library, points_last=MAX_TREND_POINTS)
+    points = p.points
     by_week = store.category_by_week(trainee)
     categories = sorted({c for week in by_week.values() for c in week}, key=_category_order)
     weeks = sorted(by_week)[-12:]

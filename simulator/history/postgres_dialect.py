@@ -222,6 +222,16 @@ def week_start(column: str) -> str:
     return f"to_char(date_trunc('week', substr({column}, 1, 10)::date), 'YYYY-MM-DD')"
 
 
+def latest_calls_per_trainee(columns: str, last: int) -> str:
+    """Each trainee's latest ``last`` complete calls, by trainee and oldest first: one short backward index scan
+    per trainee (a LATERAL join)."""
+    return (
+        f"SELECT t.trainee AS trainee, {columns} FROM trainee_calls t CROSS JOIN LATERAL (SELECT * FROM calls c "
+        "WHERE c.trainee = t.trainee AND c.status = 'complete' ORDER BY c.started_at DESC, c.seq DESC "
+        f"LIMIT {int(last)}) c ORDER BY t.trainee, c.started_at, c.seq"
+    )
+
+
 def older_than(column: str, seconds: str) -> str:
     return f"({column})::timestamptz < now() - ({seconds}) * interval '1 second'"
 

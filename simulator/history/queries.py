@@ -6,6 +6,7 @@ its result columns after the fields of the row dataclass it returns (``rows.py``
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from types import ModuleType
 
 from core.errors import NotFound, TrainerError
@@ -48,6 +49,10 @@ _AUDIT = select_list(AuditEntry)
 _ASSIGNED_CALL = (
     "c.trainee = a.trainee AND c.scenario_id = a.scenario_id AND c.status = 'complete' "
     "AND c.started_at >= a.created_at AND (a.exam = 0 OR c.mode = 'exam')"
+)
+_TRAINEE_TOTALS = (
+    "trainee, calls, complete, passed, best, last_at, "
+    "CASE WHEN work_order_n > 0 THEN work_order_sum / work_order_n END AS work_order"
 )
 _PASSED = "COUNT(CASE WHEN status = 'complete' AND passed = 1 THEN 1 END)"
 _CALL_ROW = select_list(CallRow)
@@ -192,12 +197,24 @@ class HistoryQueries:
         return [r["mentor"] for r in rows]
 
     def team_rows(self) -> list[TeamRow]:
-        rows = self._read(
-            "SELECT trainee, calls, complete, passed, best, last_at, "
-            "CASE WHEN work_order_n > 0 THEN work_order_sum / work_order_n END AS work_order "
-            "FROM trainee_calls ORDER BY trainee"
-        )
-        return from_rows(TeamRow, rows)
+        return from_rows(TeamRow, self._read(f"SELECT {_TRAINEE_TOTALS} FROM trainee_calls ORDER BY trainee"))
+
+    def trainee_totals(self, trainee: str) -> TeamRow | None:
+        """A trainee's call totals (kept up to date with every call), or None before their first call."""
+        rows = self._read(f"SELECT {_TRAINEE_TOTALS} FROM trainee_calls WHERE trainee = ?", (trainee,))
+        return from_row(TeamRow, rows[0]) if rows else None
+
+    def calls_in_progress(self, trainee: str) -> int:
+        rows = self._read("SELECT COUNT(*) AS n FROM calls WHERE trainee = ? AND status = 'in_progress'", (trainee,))
+        return int(rows[0]["n"])
+
+    def latest_scored_calls(self, last: int) -> dict[str, list[ScoredCall]]:
+        """Each trainee's latest ``last`` complete calls, oldest first, in one statement (not one per trainee)."""
+        rows = self._read(self._d.latest_calls_per_trainee(select_list(ScoredCall, table="c"), last))
+        latest: dict[str, list[ScoredCall]] = {}
+        for row in rows:  # by trainee, oldest first; a tie at the cut-off may bring a few older calls
+            latest.setdefault(row["trainee"], []).append(from_row(ScoredCall, row))
+        return {trainee: calls[-last:] for trainee, calls in latest.items()}
 
     def scored_calls(self, trainee: str, last: int | None = None) -> list[ScoredCall]:
         """A trainee's complete calls, oldest first (the last ``last`` only, when given)."""
@@ -297,11 +314,12 @@ class HistoryQueries:
 
     def scenario_results(self, trainee: str) -> list[ScenarioResult]:
         rows = self._read(
-            "SELECT scenario_id, COALESCE(MAX(scenario_title), '') AS scenario_title, COUNT(*) AS attempts, "
+            # Counted off the trainee index alone; the title (not in it) is the scenario's latest, one probe each.
+            "SELECT scenario_id, COALESCE((SELECT t.scenario_title FROM calls t WHERE t.scenario_id = c.scenario_id "
+            "ORDER BY t.started_at DESC LIMIT 1), '') AS scenario_title, COUNT(*) AS attempts, "
             f"{_COMPLETE} AS complete, {_PASSED} AS passed, "
-            f"MAX(CASE WHEN status = 'complete' THEN {_EFFECTIVE} END) AS best, MAX(started_at) AS last_at, "
-            "AVG(CASE WHEN status = 'complete' THEN work_order_score END) AS work_order "
-            "FROM calls WHERE trainee = ? GROUP BY scenario_id ORDER BY scenario_id",
+            f"MAX(CASE WHEN status = 'complete' THEN {_EFFECTIVE} END) AS best, MAX(started_at) AS last_at "
+            "FROM calls c WHERE trainee = ? GROUP BY scenario_id ORDER BY scenario_id",
             (trainee,),
         )
         return from_rows(ScenarioResult, rows)
@@ -309,12 +327,25 @@ class HistoryQueries:
     def weekly_scores(self, trainee: str | None = None) -> list[WeekPoint]:
         """Mean and best score of complete calls per week (Monday, UTC)."""
         where, params = _where({"trainee = ?": trainee}, "status = 'complete'")
+        # Grouped by day in SQL (a prefix of the stored time, no date arithmetic per call), then into weeks here.
         rows = self._read(
-            f"SELECT {self._week} AS week, COUNT(*) AS calls, AVG({_EFFECTIVE}) AS mean, MAX({_EFFECTIVE}) AS best "
-            f"FROM calls{where} GROUP BY week ORDER BY week",
+            f"SELECT substr(started_at, 1, 10) AS day, COUNT(*) AS calls, SUM({_EFFECTIVE}) AS total, "
+            f"COUNT({_EFFECTIVE}) AS scored, MAX({_EFFECTIVE}) AS best FROM calls{where} GROUP BY day",
             params,
         )
-        return from_rows(WeekPoint, rows)
+        weeks: dict[str, list] = {}
+        for r in rows:
+            day = date.fromisoformat(r["day"])
+            week = weeks.setdefault((day - timedelta(days=day.weekday())).isoformat(), [0, 0.0, 0, None])
+            week[0] += r["calls"]
+            week[1] += r["total"] or 0.0
+            week[2] += r["scored"]
+            if r["best"] is not None and (week[3] is None or r["best"] > week[3]):
+                week[3] = r["best"]
+        return [
+            WeekPoint(week, calls, total / scored if scored else None, best)
+            for week, (calls, total, scored, best) in sorted(weeks.items())
+        ]
 
     def scenario_summary(self) -> list[ScenarioSummary]:
         rows = self._read(

@@ -248,19 +248,20 @@ def progress(
     library: dict[str, str] | None = None,
     curriculum: Curriculum | None = None,
     scenario_categories: dict[str, tuple[str, ...]] | None = None,
+    points_last: int | None = None,
 ) -> Progress:
     """A trainee's progress. ``library``: scenario id -> title, to list scenarios never tried as not passed;
     ``curriculum``: the learning path to place them on (``scenario_categories``: what each scenario exercises, to
-    choose what to practise next). A registered trainee who has not practised yet gets the path's first stage."""
+    choose what to practise next). A registered trainee who has not practised yet gets the path's first stage.
+    ``points_last``: the trend's points are the latest complete calls only (a chart's worth; None: every one)."""
     names = names or Identity()
-    statuses = store.status_counts(trainee)
-    if not statuses and store.user(trainee) is None:
+    totals = store.trainee_totals(trainee)
+    if totals is None and store.user(trainee) is None:
         raise NotFound(f"没有学员 {trainee!r} 的通话记录 - 用 team 查看学员名单")
-    scored = store.scored_calls(trainee)
-    points = [_point(c) for c in scored]
+    totals = totals or TeamRow(trainee, 0, 0, 0, None, "")
+    in_progress = store.calls_in_progress(trainee) if totals.calls else 0
+    points = [_point(c) for c in store.scored_calls(trainee, last=points_last)]
     effective = [p.score for p in points if p.score is not None]
-    complete = statuses.get("complete", 0)
-    passed = sum(1 for p in points if p.passed)
 
     recent = {c.category: c for c in store.recent_category_totals(trainee, RECENT_CALLS)}
     categories = []
@@ -307,12 +308,13 @@ def progress(
     kind_rank = {"contradiction": 0, "must_not": 1, "missed": 2}
     substance.sort(key=lambda g: (kind_rank.get(g.kind, 3), -g.recent_uses, -g.uses, g.scenario_id, g.item_id))
 
+    results = store.scenario_results(trainee)
     not_passed = [
         ScenarioStat(s.scenario_id, s.scenario_title, s.attempts, s.complete, s.best, s.last_at)
-        for s in store.scenario_results(trainee)
+        for s in results
         if not s.passed
     ]
-    tried = {s.scenario_id for s in store.scenario_results(trainee)} if library else set()
+    tried = {s.scenario_id for s in results}
     for scenario_id, title in sorted((library or {}).items()):
         if scenario_id not in tried:
             not_passed.append(ScenarioStat(scenario_id, title, 0, 0, None, ""))
@@ -321,14 +323,14 @@ def progress(
     weekly = [asdict(w) for w in store.weekly_scores(trainee)]
     result = Progress(
         trainee=names.name(trainee),
-        calls=sum(statuses.values()),
-        complete=complete,
-        incomplete=statuses.get("incomplete", 0),
-        in_progress=statuses.get("in_progress", 0),
-        passed=passed,
-        pass_rate=round(passed / complete, 3) if complete else None,
+        calls=totals.calls,
+        complete=totals.complete,
+        incomplete=totals.calls - totals.complete - in_progress,
+        in_progress=in_progress,
+        passed=totals.passed,
+        pass_rate=round(totals.passed / totals.complete, 3) if totals.complete else None,
         latest=effective[-1] if effective else None,
-        best=max(effective) if effective else None,
+        best=totals.best,
         trend=trend_delta(effective),
         points=points,
         weekly=weekly,
@@ -340,7 +342,6 @@ def progress(
     )
     result.practise_next = progress_advice(result)
     if curriculum is not None:
-        results = store.scenario_results(trainee)
         missed_by_scenario: dict[str, int] = {}
         for g in substance:
             if g.kind == "missed":
@@ -495,9 +496,10 @@ def team(store: HistoryStore, sort: str = "name", reverse: bool = False, names=N
     rows = store.team_rows()
     # A trainee with assignments and no call yet is listed too: they are the first who need attention.
     rows += [TeamRow(t, 0, 0, 0, None, "", None) for t in sorted(set(work) - {r.trainee for r in rows})]
+    latest = store.latest_scored_calls(2 * RECENT_CALLS)
     stats = []
     for row in sorted(rows, key=lambda r: r.trainee):
-        recent = [c.effective_score for c in store.scored_calls(row.trainee, last=2 * RECENT_CALLS)]
+        recent = [c.effective_score for c in latest.get(row.trainee, [])]
         recent = [s for s in recent if s is not None]
         weak = weakest.get(row.trainee)
         stats.append(

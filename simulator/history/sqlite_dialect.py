@@ -118,6 +118,18 @@ def week_start(column: str) -> str:
     return f"date(substr({column}, 1, 10), '-6 days', 'weekday 1')"
 
 
+def latest_calls_per_trainee(columns: str, last: int) -> str:
+    """Each trainee's latest ``last`` complete calls, by trainee and oldest first. SQLite has no LATERAL join: a
+    correlated cut-off (the time of the trainee's ``last``-th latest call) bounds one index range per trainee; a
+    tie at the cut-off may add a few older calls, which the caller trims."""
+    return (
+        f"SELECT c.trainee AS trainee, {columns} FROM trainee_calls t JOIN calls c ON c.trainee = t.trainee "
+        "AND c.status = 'complete' AND c.started_at >= COALESCE((SELECT l.started_at FROM calls l "
+        "WHERE l.trainee = t.trainee AND l.status = 'complete' ORDER BY l.started_at DESC, l.seq DESC "
+        f"LIMIT 1 OFFSET {int(last) - 1}), '') ORDER BY c.trainee, c.started_at, c.seq"
+    )
+
+
 def older_than(column: str, seconds: str) -> str:
     """SQL: the ISO time in ``column`` lies more than ``seconds`` (an SQL expression) in the past."""
     return f"datetime({column}) < datetime('now', '-' || ({seconds}) || ' seconds')"
